@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Both build .venv in the repo root from nothing (and do nothing more when it is already up to date).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv export clean-venv bench
+
+$(STAMP): settings.ini setup.py pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/stargan-edu demo
+
+test: $(STAMP)
+	$(BIN)/nbdev_clean
+	$(BIN)/nbdev_export
+	@if [ -n "$$(git status --porcelain)" ]; then \
+	  echo "nbdev_clean / nbdev_export changed files: notebooks and stargan_edu/ are out of sync, or notebooks are not clean:"; \
+	  git status --porcelain; exit 1; fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/python -m pytest -q tests/
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_toyfaces.py
+	$(BIN)/python bench/bench_demo.py
+
+clean-venv:
+	rm -rf $(VENV)
