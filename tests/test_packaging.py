@@ -1,0 +1,66 @@
+"""The project's own contracts: the two requirement lists agree, the console script exists, notebooks are in order."""
+import configparser
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~\[ ]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _settings() -> dict[str, list[str]]:
+    cfg = configparser.ConfigParser(delimiters=["="])
+    cfg.read(ROOT / "settings.ini")
+    return {k: cfg["DEFAULT"][k].split() for k in ("requirements", "dev_requirements")}
+
+
+def _environment_pip() -> list[str]:
+    lines = (ROOT / "environment.yml").read_text().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.strip() == "- pip:")
+    return [l.strip()[2:].strip() for l in lines[start + 1:] if l.strip().startswith("- ")]
+
+
+def test_environment_matches_settings():
+    s = _settings()
+    want = sorted(s["requirements"] + s["dev_requirements"])
+    got = sorted(_environment_pip())
+    assert got == want, f"environment.yml and settings.ini disagree:\n only in settings.ini: {sorted(set(want) - set(got))}\n only in environment.yml: {sorted(set(got) - set(want))}"
+
+
+def test_runtime_requirements_cover_the_course():
+    names = {_name(r) for r in _settings()["requirements"]}
+    for pkg in ("torch", "torchvision", "ipywidgets", "matplotlib", "torchinfo", "datasets", "lpips", "tqdm"):
+        assert pkg in names, pkg
+    # ipywidgets 7.7 (Colab) and 8.x must both be allowed
+    spec = next(r for r in _settings()["requirements"] if _name(r) == "ipywidgets")
+    assert "7.7" in spec and "<9" in spec
+    # nbdev's fastcore<2 pin must not leak into the runtime requirements (it would break Colab's fastai)
+    assert not any(_name(r) in ("nbdev", "fastcore", "execnb", "ghapi") for r in _settings()["requirements"])
+
+
+def test_python_versions():
+    cfg = configparser.ConfigParser(delimiters=["="]); cfg.read(ROOT / "settings.ini")
+    assert cfg["DEFAULT"]["min_python"] == "3.10"
+    assert '"<3.14"' in (ROOT / "setup.py").read_text() or "<3.14" in (ROOT / "setup.py").read_text()
+
+
+def test_console_script_help():
+    exe = Path(sys.executable).parent / "stargan-edu"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
+    for cmd in ("demo", "train", "eval", "translate"):
+        assert cmd in out
+    train = subprocess.run([str(exe), "train", "--help"], capture_output=True, text=True, check=True).stdout
+    for model in ("cyclegan", "v1", "v2"):
+        assert model in train
+
+
+def test_notebooks_follow_the_course_map():
+    names = sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb"))
+    assert "index.ipynb" in names
+    numbered = [n for n in names if re.match(r"\d\d", n)]
+    assert numbered == sorted(numbered)
+    assert any(n.startswith("00_") for n in numbered) and any(n.startswith("02_") for n in numbered)
