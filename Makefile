@@ -24,8 +24,8 @@ test: $(STAMP)
 	@if [ -n "$$(git status --porcelain)" ]; then \
 	  echo "nbdev_clean / nbdev_export changed files: notebooks and stargan_edu/ are out of sync, or notebooks are not clean:"; \
 	  git status --porcelain; exit 1; fi
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2 --timing
-	$(BIN)/python -m pytest -q tests/
+	OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
