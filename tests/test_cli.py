@@ -1,0 +1,45 @@
+"""The `stargan-edu` command end to end, with tiny settings (the real demo is timed in bench/bench_demo.py)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+EXE = str(Path(sys.executable).parent / "stargan-edu")
+
+
+def test_demo_writes_the_run_folder(tmp_path):
+    out = tmp_path / "demo"
+    r = subprocess.run([EXE, "demo", "--out", str(out), "--steps", "4", "--n-train", "64", "--eval-n", "10",
+                        "--sample-every", "2", "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for name in ("config.json", "log.jsonl", "metrics.json", "checkpoints/last.pt", "samples/translations.png"):
+        assert (out / name).exists(), name
+    assert sorted(p.name for p in (out / "samples").glob("step_*.png")) == ["step_000002.png", "step_000004.png"]
+    m = json.loads((out / "metrics.json").read_text())
+    for k in ("oracle_target_accuracy", "oracle_preservation", "steps", "train_seconds", "images_per_second"):
+        assert k in m, k
+    assert m["steps"] == 4 and 0 <= m["oracle_target_accuracy"] <= 1 and 0 <= m["oracle_preservation"] <= 1
+    assert set(m["per_attribute"]) == {"Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"}
+    assert "oracle target accuracy" in r.stdout and "translations.png" in r.stdout
+    # 8 held-out faces, each a row: the input and its 5 attribute changes, 32 px with a 2 px border
+    assert Image.open(out / "samples" / "translations.png").size == (6 * 34 + 2, 8 * 34 + 2)
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["task"]["model"] == "v1" and cfg["task"]["data"]["source"] == "toyfaces"
+
+
+def test_demo_refuses_a_foreign_folder(tmp_path):
+    (tmp_path / "mine.txt").write_text("precious")
+    r = subprocess.run([EXE, "demo", "--out", str(tmp_path), "--steps", "1", "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 2 and "not a run folder" in r.stderr
+    assert (tmp_path / "mine.txt").exists()
+
+
+def test_train_rejects_bad_input(tmp_path):
+    empty = tmp_path / "empty"; empty.mkdir()
+    r = subprocess.run([EXE, "train", "--model", "v1", "--data", str(empty), "--out", str(tmp_path / "r"), "--steps", "1", "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "error" in r.stderr
+    r = subprocess.run([EXE, "train", "--model", "v1", "--out", str(tmp_path / "r"), "--preset", "fast"], capture_output=True, text=True)
+    assert r.returncode == 2 and "invalid choice" in r.stderr
