@@ -121,3 +121,14 @@ def test_plot_scores(tmp_path):
     assert [l.get_label() for l in plot_scores(tmp_path).get_lines()] == ["fid"]
     with pytest.raises(ValueError, match="no scores"):
         plot_scores(tmp_path, prefixes=("lpips",))
+
+
+def test_degrade_and_explorer():
+    from stargan_edu.metrics import degrade, fid_explorer
+    x = torch.rand(12, 3, 32, 32) * 2 - 1
+    assert torch.equal(degrade(x), x)
+    assert degrade(x, 0.3, 1).abs().max() <= 1
+    ui = fid_explorer(RandomConvFeatures(dim=8), x[:6], x[6:])
+    f0 = ui.fid
+    ui.children[0].children[1].value = 3                      # the blur slider
+    assert ui.fid != f0
