@@ -160,3 +160,16 @@ def test_moving_average():
     expected = [torch.lerp(p, q, 0.9) for p, q in zip(a.parameters(), b.parameters())]
     moving_average(a, b, 0.9)
     assert all(torch.allclose(e, q) for e, q in zip(expected, b.parameters()))
+
+
+def test_translate_and_toyfaces_scores():
+    from stargan_edu.v2 import evaluate_toyfaces
+    seed_everything(0)
+    task = V2Task(tiny_cfg(image_size=32))
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    z = torch.randn(1, 4)
+    c = F.one_hot(torch.tensor([2, 2, 2]), 3).float()
+    assert torch.equal(task.translate(x, c, z), task.translate_latent(x, 2, z))
+    scores = evaluate_toyfaces(task, n=6, n_ref=2, n_z=2)
+    assert all(0 <= scores[k] <= 1 for k in ("oracle_target_accuracy", "oracle_preservation", "oracle_style_from_reference"))
+    assert 1 <= scores["oracle_distinct_styles"] <= 2
