@@ -27,6 +27,12 @@ def test_demo_writes_the_run_folder(tmp_path):
     assert Image.open(out / "samples" / "translations.png").size == (6 * 34 + 2, 8 * 34 + 2)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["task"]["model"] == "v1" and cfg["task"]["data"]["source"] == "toyfaces"
+    # a second demo replaces the first run folder
+    r = subprocess.run([EXE, "demo", "--out", str(out), "--steps", "2", "--n-train", "64", "--eval-n", "10", "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 2
+    assert not (out / "samples" / "step_000004.png").exists()
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path):
