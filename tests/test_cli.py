@@ -49,3 +49,30 @@ def test_train_rejects_bad_input(tmp_path):
     assert r.returncode == 2 and "error" in r.stderr
     r = subprocess.run([EXE, "train", "--model", "v1", "--out", str(tmp_path / "r"), "--preset", "fast"], capture_output=True, text=True)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_eval_runs_the_official_protocol(tmp_path):
+    """`stargan-edu eval --run DIR` adds FID/LPIPS (latent and reference) to metrics.json, offline on Toy Faces."""
+    run = tmp_path / "v2"
+    r = subprocess.run([EXE, "train", "--model", "v2", "--out", str(run), "--steps", "2", "--batch", "4", "--n-train", "64",
+                        "--no-eval", "--quiet", "--device", "cpu", "--set", "lambda_ds=0.5"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((run / "config.json").read_text())["task"]["lambda_ds"] == 0.5
+    r = subprocess.run([EXE, "eval", "--run", str(run), "--fast", "--n-src", "3", "--n-real", "9", "--num-outs", "2",
+                        "--lpips", "alex-random", "--eval-n", "6", "--device", "cpu"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "eval" in r.stderr                       # the progress bar (tqdm writes to stderr)
+    m = json.loads((run / "metrics.json").read_text())
+    for k in ("fid", "lpips", "fid_latent", "fid_reference", "lpips_latent", "lpips_reference", "oracle_target_accuracy"):
+        assert k in m, k
+    assert m["fid"] == m["fid_latent"] and m["fid_latent"] > 0 and m["lpips_latent"] >= 0
+    p = m["protocol"]
+    assert (p["extractor"], p["num_outs"], p["sources"], p["real"]) == ("oracle", 2, 9, 27)
+    assert set(p["per_pair"]["latent"]["fid"]) == {f"{a}2{b}" for a in ("black", "blond", "brown")
+                                                   for b in ("black", "blond", "brown") if a != b}
+    # an unknown setting and an unknown extractor are refused with a message
+    r = subprocess.run([EXE, "train", "--model", "v2", "--out", str(tmp_path / "x"), "--set", "lambda_dz=1", "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "KEY one of the v2 settings" in r.stderr
+    r = subprocess.run([EXE, "eval", "--run", str(run), "--extractor", "clip"], capture_output=True, text=True)
+    assert r.returncode == 2 and "invalid choice" in r.stderr
