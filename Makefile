@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Colab ships ipywidgets 7.7.1: the notebooks run a second time against it (installed aside, .venv keeps 8.x)
+W77 := $(VENV)/ipywidgets77
 
 .PHONY: demo test venv export clean-venv bench
 
@@ -15,10 +17,14 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
+$(W77)/.installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(W77) "ipywidgets==7.7.1" "widgetsnbextension==3.6.10" "ipython_genutils==0.2.0"
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/stargan-edu demo
 
-test: $(STAMP)
+test: $(STAMP) $(W77)/.installed
 	$(BIN)/nbdev_clean
 	$(BIN)/nbdev_export
 	@if [ -n "$$(git status --porcelain)" ]; then \
@@ -26,6 +32,8 @@ test: $(STAMP)
 	  git status --porcelain; exit 1; fi
 	OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2 --timing
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/
+	test "$$(PYTHONPATH=$(CURDIR)/$(W77) $(BIN)/python -c 'import ipywidgets; print(ipywidgets.__version__)')" = 7.7.1
+	PYTHONPATH="$(CURDIR)/$(W77)" OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2
 
 export: $(STAMP)
 	$(BIN)/nbdev_export
