@@ -56,14 +56,14 @@ def param_counts(task) -> dict:
     return {"params_translator": gen, "params_discriminator": dis}
 
 
-def worker(name: str, minutes: float, segments: int, n_eval: int, n_final: int) -> dict:
+def worker(name: str, minutes: float, segments: int, n_eval: int, n_final: int, suffix: str = "") -> dict:
     import torch
     torch.set_num_threads(1)
     from stargan_edu.cli import load_run, main as cli
     from stargan_edu.metrics import hair_scorecard
     from stargan_edu.toyfaces import load_oracle
     model, sets = MODELS[name]
-    run = ROOT / "runs" / "compare" / name
+    run = ROOT / "runs" / "compare" / (name + suffix)
     if run.exists(): shutil.rmtree(run)
     load0 = os.getloadavg()[0]
     sps = seconds_per_step(model, sets)
@@ -91,16 +91,36 @@ def worker(name: str, minutes: float, segments: int, n_eval: int, n_final: int) 
         ev = evaluate_toyfaces(task, oracle, n=n_final)
         extra = {k: v for k, v in ev.items() if isinstance(v, float)}
     m = json.loads((run / "metrics.json").read_text())
-    rec = {"name": name, "model": model, "set": sets, "date": time.strftime("%Y-%m-%d %H:%M"), "minutes_budget": minutes,
+    rec = {"name": name + suffix, "model": model, "set": sets, "date": time.strftime("%Y-%m-%d %H:%M"), "minutes_budget": minutes,
            "seconds_per_step_probe": round(sps, 4), "steps": m["steps"], "train_seconds": m["train_seconds"],
            "images_per_second": m["images_per_second"], **param_counts(task), "final": final, "v2_scores": extra,
            "curve": curve, "machine": {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                                        "loadavg_start": round(load0, 2), "loadavg_end": round(os.getloadavg()[0], 2),
                                        "torch": torch.__version__, "python": platform.python_version()}}
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"{name}.json").write_text(json.dumps(rec, indent=1))
-    shutil.copy(run / "log.jsonl", OUT / f"{name}.log.jsonl")
+    (OUT / f"{name}{suffix}.json").write_text(json.dumps(rec, indent=1))
+    shutil.copy(run / "log.jsonl", OUT / f"{name}{suffix}.log.jsonl")
+    write_grid(name + suffix)
     return rec
+
+
+def write_grid(name: str, n: int = 4, calls: int = 3) -> Path:
+    "bench/compare/<name>.png: `n` black- and `n` blond-haired held-out faces, each followed by `calls` translations to the other colour."
+    import torch
+    from stargan_edu.cli import load_run
+    from stargan_edu.core import save_grid
+    from stargan_edu.toyfaces import HAIR_COLORS, render, sample_factors
+    task = load_run(ROOT / "runs" / "compare" / name).eval()
+    size, rows = task.config()["image_size"], []
+    for src, trg in (("black", "blond"), ("blond", "black")):
+        x = render(sample_factors(n, 777, hair=HAIR_COLORS.index(src)), size)
+        c = torch.zeros(n, len(HAIR_COLORS)); c[:, HAIR_COLORS.index(trg)] = 1
+        outs = []
+        for k in range(calls):
+            torch.manual_seed(k)
+            with torch.no_grad(): outs.append(task.translate(x, c).cpu())
+        rows.append(torch.stack([x, *outs], 1).flatten(0, 1))
+    return save_grid(torch.cat(rows), OUT / f"{name}.png", ncol=1 + calls)
 
 
 def main() -> None:
@@ -111,10 +131,16 @@ def main() -> None:
     p.add_argument("--n-eval", type=int, default=100, help="faces per direction for the curve's scores (default 100)")
     p.add_argument("--n-final", type=int, default=200, help="faces per direction for the final scores (default 200)")
     p.add_argument("--only", nargs="*", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--suffix", default="", help="appended to the names of the run folders and records (e.g. -25min)")
+    p.add_argument("--grids", action="store_true", help="only redraw bench/compare/<name>.png from the run folders")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.grids:
+        for name in a.only:
+            if (ROOT / "runs" / "compare" / (name + a.suffix) / "checkpoints" / "last.pt").exists(): print(write_grid(name + a.suffix))
+        return
     if a.worker:
-        worker(a.worker, a.minutes, a.segments, a.n_eval, a.n_final)
+        worker(a.worker, a.minutes, a.segments, a.n_eval, a.n_final, a.suffix)
         return
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     todo, running = list(a.only), []
@@ -122,7 +148,7 @@ def main() -> None:
         while todo and len(running) < a.jobs:
             name = todo.pop(0)
             cmd = [sys.executable, __file__, "--worker", name, "--minutes", str(a.minutes), "--segments", str(a.segments),
-                   "--n-eval", str(a.n_eval), "--n-final", str(a.n_final)]
+                   "--n-eval", str(a.n_eval), "--n-final", str(a.n_final), "--suffix", a.suffix]
             running.append((name, subprocess.Popen(cmd, env=env)))
         time.sleep(5)
         for item in list(running):
@@ -130,10 +156,10 @@ def main() -> None:
                 running.remove(item)
                 if item[1].returncode: print(f"{item[0]} failed with exit code {item[1].returncode}", file=sys.stderr)
     for name in a.only:
-        f = OUT / f"{name}.json"
+        f = OUT / f"{name}{a.suffix}.json"
         if f.exists():
             r = json.loads(f.read_text())
-            print(f"{name:10s} {r['steps']:6d} steps {r['train_seconds']:7.0f} s  " +
+            print(f"{name + a.suffix:14s} {r['steps']:6d} steps {r['train_seconds']:7.0f} s  " +
                   "  ".join(f"{k} {v:.3f}" for k, v in r["final"].items() if isinstance(v, float)))
 
 
