@@ -148,7 +148,7 @@ def main() -> None:
         while todo and len(running) < a.jobs:
             name = todo.pop(0)
             cmd = [sys.executable, __file__, "--worker", name, "--minutes", str(a.minutes), "--segments", str(a.segments),
-                   "--n-eval", str(a.n_eval), "--n-final", str(a.n_final), "--suffix", a.suffix]
+                   "--n-eval", str(a.n_eval), "--n-final", str(a.n_final), f"--suffix={a.suffix}"]
             running.append((name, subprocess.Popen(cmd, env=env)))
         time.sleep(5)
         for item in list(running):
