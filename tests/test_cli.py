@@ -76,3 +76,22 @@ def test_eval_runs_the_official_protocol(tmp_path):
     assert r.returncode == 2 and "KEY one of the v2 settings" in r.stderr
     r = subprocess.run([EXE, "eval", "--run", str(run), "--extractor", "clip"], capture_output=True, text=True)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_eval_protocol_on_a_domain_folder(tmp_path):
+    """The protocol on data read from disk (AFHQ layout: train|val/<domain>/): every val image a source, features from
+    a fixed random network (offline), no LPIPS; the per-pair FIDs use the folder names."""
+    from stargan_edu.toyfaces import write_folder_layout
+    data = write_folder_layout(tmp_path / "afhq_like", n_per_domain=12, size=32, by="glasses", n_val_per_domain=3)
+    run = tmp_path / "v2"
+    r = subprocess.run([EXE, "train", "--model", "v2", "--data", str(data), "--out", str(run), "--steps", "2", "--batch", "4",
+                        "--no-eval", "--quiet", "--device", "cpu"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([EXE, "eval", "--run", str(run), "--extractor", "random", "--lpips", "none", "--num-outs", "2",
+                        "--quiet", "--device", "cpu"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((run / "metrics.json").read_text())
+    assert "lpips" not in m and m["fid_latent"] > 0 and m["fid_reference"] > 0
+    assert (m["protocol"]["sources"], m["protocol"]["real"], m["protocol"]["extractor"]) == (6, 24, "random")
+    assert set(m["protocol"]["per_pair"]["latent"]["fid"]) == {"glasses2none", "none2glasses"}
+    assert "oracle_target_accuracy" not in m          # the oracle scores Toy Faces runs only
