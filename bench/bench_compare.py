@@ -6,8 +6,8 @@ run is scored by `metrics.hair_scorecard` (black <-> blond hair, both directions
 the v2 reference-guided scores of `v2.evaluate_toyfaces`.
 
 Usage: .venv/bin/python bench/bench_compare.py [--minutes 10] [--segments 5] [--jobs 2] [--only v2 v2-no-ds]
-Writes the run folders to runs/compare/<name>/, and bench/compare/<name>.json (scores, curve, timings, parameter
-counts, machine) and bench/compare/<name>.log.jsonl (the training log) for the chapter to read.
+Writes the run folders to runs/compare/<name>/, and stargan_edu/assets/compare/<name>.json (scores, curve, timings, parameter
+counts, machine), <name>.log.jsonl (the training log, every 50th step) and <name>.png (sample grid) for the chapter.
 """
 import argparse
 import json
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "bench" / "compare"
+OUT = ROOT / "stargan_edu" / "assets" / "compare"   # shipped with the package: chapter 08 reads it anywhere
 MODELS = {   # name: (model, --set overrides)
     "cyclegan": ("cyclegan", []),
     "v1": ("v1", []),
@@ -99,13 +99,14 @@ def worker(name: str, minutes: float, segments: int, n_eval: int, n_final: int, 
                                        "torch": torch.__version__, "python": platform.python_version()}}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}{suffix}.json").write_text(json.dumps(rec, indent=1))
-    shutil.copy(run / "log.jsonl", OUT / f"{name}{suffix}.log.jsonl")
+    logs = [l for l in (run / "log.jsonl").read_text().splitlines() if l.strip()]   # every 50th step is plenty to plot
+    (OUT / f"{name}{suffix}.log.jsonl").write_text("".join(l + "\n" for l in logs if json.loads(l)["step"] % 50 == 0 or l == logs[-1]))
     write_grid(name + suffix)
     return rec
 
 
 def write_grid(name: str, n: int = 4, calls: int = 3) -> Path:
-    "bench/compare/<name>.png: `n` black- and `n` blond-haired held-out faces, each followed by `calls` translations to the other colour."
+    "stargan_edu/assets/compare/<name>.png: `n` black- and `n` blond-haired held-out faces, each followed by `calls` translations to the other colour."
     import torch
     from stargan_edu.cli import load_run
     from stargan_edu.core import save_grid
@@ -132,7 +133,7 @@ def main() -> None:
     p.add_argument("--n-final", type=int, default=200, help="faces per direction for the final scores (default 200)")
     p.add_argument("--only", nargs="*", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--suffix", default="", help="appended to the names of the run folders and records (e.g. -25min)")
-    p.add_argument("--grids", action="store_true", help="only redraw bench/compare/<name>.png from the run folders")
+    p.add_argument("--grids", action="store_true", help="only redraw the sample grids <name>.png from the run folders")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.grids:

@@ -64,3 +64,15 @@ def test_notebooks_follow_the_course_map():
     numbered = [n for n in names if re.match(r"\d\d", n)]
     assert numbered == sorted(numbered)
     assert any(n.startswith("00_") for n in numbered) and any(n.startswith("02_") for n in numbered)
+
+
+def test_package_data_ships_the_course_assets():
+    """The oracle and chapter 08's comparison records are read from the installed package (Colab has no bench/ folder):
+    setup.py must declare both folders, and every record must come with its log and sample grid."""
+    setup = (ROOT / "setup.py").read_text()
+    assert '"assets/*"' in setup and '"assets/compare/*"' in setup
+    compare = ROOT / "stargan_edu" / "assets" / "compare"
+    names = sorted(p.stem for p in compare.glob("*.json"))
+    assert {"cyclegan", "v1", "v2", "v2-no-ds", "v2-no-ref", "v2-no-r1"} <= set(names)
+    for n in names:
+        assert (compare / f"{n}.log.jsonl").exists() and (compare / f"{n}.png").exists(), n
