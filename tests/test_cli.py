@@ -95,3 +95,13 @@ def test_eval_protocol_on_a_domain_folder(tmp_path):
     assert (m["protocol"]["sources"], m["protocol"]["real"], m["protocol"]["extractor"]) == (6, 24, "random")
     assert set(m["protocol"]["per_pair"]["latent"]["fid"]) == {"glasses2none", "none2glasses"}
     assert "oracle_target_accuracy" not in m          # the oracle scores Toy Faces runs only
+    (data / "val").rename(data / "test")            # a data set with train/test only: the test images are the sources
+    r = subprocess.run([EXE, "eval", "--run", str(run), "--extractor", "random", "--lpips", "none", "--num-outs", "2",
+                        "--protocol", "official", "--quiet", "--device", "cpu"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    p = json.loads((run / "metrics.json").read_text())["protocol"]
+    assert (p["source_split"], p["sources"]) == ("test", 6)
+    (data / "test").rename(data / "held_out")       # neither: a message, not a traceback
+    r = subprocess.run([EXE, "eval", "--run", str(run), "--extractor", "random", "--lpips", "none", "--protocol", "official",
+                        "--quiet", "--device", "cpu"], capture_output=True, text=True)
+    assert r.returncode == 2 and "no 'val' or 'test' split" in r.stderr, r.stderr
