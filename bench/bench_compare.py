@@ -51,8 +51,9 @@ def seconds_per_step(model: str, sets: list[str], n_steps: int = 12) -> float:
 
 def param_counts(task) -> dict:
     "Trainable parameters of the translator side (G, and F, E for v2) and of the discriminator(s); EMA copies not counted."
-    gen = sum(p.numel() for k, m in task.nets.items() if not k.startswith("D") and not k.endswith("_ema") for p in m.parameters())
-    dis = sum(p.numel() for k, m in task.nets.items() if k.startswith("D") for p in m.parameters())
+    from stargan_edu.cyclegan import count_params
+    gen = sum(count_params(m) for k, m in task.nets.items() if not k.startswith("D") and not k.endswith("_ema"))
+    dis = sum(count_params(m) for k, m in task.nets.items() if k.startswith("D"))
     return {"params_translator": gen, "params_discriminator": dis}
 
 
