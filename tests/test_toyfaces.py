@@ -1,4 +1,4 @@
-"""Fast checks of the Toy Faces contract (stargan_edu.toyfaces); the notebook 00a holds the full tests."""
+"""Fast checks of the Toy Faces contract (stargan_edu.toyfaces); the notebook 00_toyfaces holds the full tests."""
 import warnings
 
 import pytest
