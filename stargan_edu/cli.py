@@ -19,10 +19,10 @@ from .core import get_device, seed_everything, pil_to_tensor, save_grid, tensor_
 from .engine import InfiniteLoader, fit, load_checkpoint
 
 # %% auto #0
-__all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'run_config', 'parse_setting', 'train',
-           'load_run', 'evaluate', 'domain_images', 'make_extractor', 'make_lpips', 'source_split', 'protocol_scores',
-           'target_vector', 'read_images', 'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser',
-           'main', 'run_viewer']
+__all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'resolve_preset', 'run_config',
+           'parse_setting', 'train', 'load_run', 'evaluate', 'domain_images', 'make_extractor', 'make_lpips',
+           'source_split', 'protocol_scores', 'target_vector', 'read_images', 'translate', 'translation_grid', 'demo',
+           'summary_text', 'build_parser', 'main', 'run_viewer']
 
 # %% ../nbs/13_cli.ipynb #59909824
 MODELS: dict[str, str] = {"cyclegan": "stargan_edu.cyclegan", "v1": "stargan_edu.v1", "v2": "stargan_edu.v2",
@@ -83,10 +83,20 @@ def write_metrics(run: str | Path, metrics: dict) -> Path:
     p.write_text(json.dumps({**old, **metrics}, indent=2))
     return p
 
+def resolve_preset(model: str, preset: str, device: str = "auto") -> str:
+    "`preset`, with 'auto' read as the model's 'gpu' preset on a GPU (CUDA or MPS), if it has one, else 'cpu'."
+    if preset != "auto": return preset
+    if get_device(device).type == "cpu": return "cpu"
+    try:
+        model_module(model).default_config("gpu")
+        return "gpu"
+    except ValueError:
+        return "cpu"
+
 def run_config(args: argparse.Namespace) -> dict:
     "The configuration `train` will use: the model's preset, overridden by the command-line flags."
     model = "v1-joint" if args.model == "v1" and args.data == "toyfaces-joint" else args.model
-    cfg = model_module(model).default_config(args.preset)
+    cfg = model_module(model).default_config(resolve_preset(model, args.preset, args.device))
     if args.size: cfg["image_size"] = args.size
     if args.batch: cfg["batch_size"] = args.batch
     if args.steps:   # schedules tied to the length of training (decays) keep their share of it
@@ -131,6 +141,9 @@ def train(args: argparse.Namespace) -> dict:
     data = make_data(cfg["data"], cfg["image_size"])
     cfg["label_names"] = list(data.label_names); cfg["label_kind"] = data.label_kind
     task = mod.make_task(cfg, device)
+    if device.type != "cpu" and hasattr(data, "get_batch") and hasattr(data, "to"):
+        data.to(device)                              # in-memory data (Toy Faces) lives on the GPU: no host copies
+    if device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest kernels
     loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers)
     steps = None if args.minutes and not args.steps else cfg["num_iters"]
     if args.stop_at: steps = min(steps or args.stop_at, args.stop_at)
@@ -339,7 +352,7 @@ def demo(args: argparse.Namespace) -> dict:
             raise ValueError(f"{out} exists and is not a run folder; choose another --out")
         shutil.rmtree(out)
     t0 = time.perf_counter()
-    ns = argparse.Namespace(model="v1", data="toyfaces", labels="celeba", preset="cpu", out=str(out), size=None,
+    ns = argparse.Namespace(model="v1", data="toyfaces", labels="celeba", preset="auto", out=str(out), size=None,
                             batch=None, steps=args.steps, minutes=args.minutes, stop_at=None, n_train=args.n_train, seed=args.seed,
                             device=args.device, resume=args.resume, workers=0, sample_every=args.sample_every,
                             ckpt_every=args.ckpt_every, log_every=25, quiet=args.quiet, no_eval=False, eval_n=args.eval_n)
@@ -360,6 +373,11 @@ def summary_text(m: dict, out: Path, grid: Path) -> str:
              f"preservation {m.get('oracle_preservation', float('nan')):.3f}"]
     for a, s in m.get("per_attribute", {}).items():
         lines.append(f"    {a:<11} target {s['target_accuracy']:.3f}   preservation {s['preservation']:.3f}")
+    if m.get("preservation_per_factor"):
+        kept = sorted(m["preservation_per_factor"].items(), key=lambda kv: kv[1])
+        lines.append("  kept per factor: " + ", ".join(f"{k} {v:.2f}" for k, v in kept))
+    for name, r in m.get("references", {}).items():   # what the oracle gives a perfect (and a blurred perfect) translator
+        lines.append(f"  reference '{name}': target {r['oracle_target_accuracy']:.3f}   preservation {r['oracle_preservation']:.3f}")
     lines += [f"  run folder: {out}/ (config.json, log.jsonl, metrics.json, checkpoints/, samples/)",
               f"  translations: {grid}"]
     return "\n".join(lines)
@@ -383,14 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n-train", type=int, default=10000, help="Toy Faces to train on (default 10000)")
     d.add_argument("--sample-every", type=int, default=500); d.add_argument("--ckpt-every", type=int, default=500)
     d.add_argument("--resume", action="store_true", help="continue an interrupted demo")
-    common(d, device="cpu")
+    common(d)
 
     t = sub.add_parser("train", help="train a model into a run folder")
     t.add_argument("--model", required=True, choices=["cyclegan", "v1", "v2"], help="cyclegan, v1 or v2")
     t.add_argument("--data", default="toyfaces", help="toyfaces, toyfaces-joint (v1 with the mask vector), a folder (CelebA or AFHQ layout) or hf:ID (default toyfaces)")
     t.add_argument("--labels", default=None, help="toyfaces: celeba (v1's default) or hair (CycleGAN's and v2's); CelebA: comma-separated attribute names")
     t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--preset", default="cpu", choices=["cpu", "paper"], help="cpu (fast, Toy Faces) or paper (the official settings)")
+    t.add_argument("--preset", default="auto", choices=["auto", "cpu", "gpu", "paper"],
+                   help="auto (gpu on a GPU, else cpu), cpu (fast, Toy Faces), gpu (a larger batch) or paper (the official settings)")
     t.add_argument("--size", type=int, default=None, help="image size in pixels (default: the preset's)")
     t.add_argument("--steps", type=int, default=None, help="total training iterations (default: the preset's)")
     t.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")

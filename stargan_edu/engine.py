@@ -156,6 +156,12 @@ class InfiniteLoader:
             usable = len(order) - len(order) % self.batch_size
             sampler = order[:usable]
             batches = [sampler[i:i + self.batch_size] for i in range(0, usable, self.batch_size)]
+            if hasattr(self.dataset, "get_batch") and self.num_workers == 0:
+                # an in-memory data set (Toy Faces) gathers a whole batch with one indexing operation, on whichever
+                # device it lives: the same batches as the DataLoader below, without per-item Python work
+                for idx in batches: yield self.dataset.get_batch(torch.tensor(idx))
+                self.epoch, self.pos = self.epoch + 1, 0
+                continue
             dl = DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers,
                             collate_fn=self.collate_fn, pin_memory=self.pin_memory, generator=self._gen())
             yield from dl

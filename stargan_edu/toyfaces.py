@@ -24,14 +24,15 @@ from .core import tensor_to_pil, to_uint8
 # %% auto #0
 __all__ = ['ATTRS', 'EXPRESSIONS', 'HAIR_COLORS', 'RENDERER_VERSION', 'FACTORS', 'FACTOR_NAMES', 'CATEGORICAL', 'CONTINUOUS',
            'HAIR_RGB', 'SKIN_RGB', 'BACKGROUND_RGB', 'LIP_RGB', 'GLASSES_RGB', 'PUPIL_RGB', 'EXPRESSION_SHAPES',
-           'LABEL_SETS', 'CELEBA_COLUMNS', 'ATTR_FACTORS', 'PRESERVATION_TOLERANCE', 'Factor', 'factor_table',
-           'sample_factors', 'check_factors', 'subset_factors', 'face_coords', 'sd_ellipse', 'sd_circle', 'sd_segment',
-           'sd_arc', 'coverage', 'render', 'attrs_from_factors', 'factors_with_attrs', 'expression_onehot',
-           'factors_with_expression', 'labels_from_factors', 'attribute_targets', 'attribute_edit_grid', 'ToyFaces',
-           'write_celeba_layout', 'write_folder_layout', 'resize_images', 'Oracle', 'oracle_loss', 'train_oracle',
-           'evaluate_oracle', 'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle',
-           'factor_agreement', 'score_translation', 'evaluate_attribute_translation', 'evaluate_expression_translation',
-           'face_with', 'describe_face', 'factor_explorer']
+           'LABEL_SETS', 'CELEBA_COLUMNS', 'ORACLE_ARCHS', 'ATTR_FACTORS', 'PRESERVATION_TOLERANCE',
+           'REFERENCE_TRANSLATORS', 'Factor', 'factor_table', 'sample_factors', 'check_factors', 'subset_factors',
+           'face_coords', 'sd_ellipse', 'sd_circle', 'sd_segment', 'sd_arc', 'coverage', 'render', 'attrs_from_factors',
+           'factors_with_attrs', 'expression_onehot', 'factors_with_expression', 'labels_from_factors',
+           'attribute_targets', 'attribute_edit_grid', 'ToyFaces', 'write_celeba_layout', 'write_folder_layout',
+           'resize_images', 'Oracle', 'oracle_loss', 'box_blur', 'degrade', 'train_oracle', 'evaluate_oracle',
+           'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle', 'factor_agreement',
+           'score_translation', 'evaluate_attribute_translation', 'evaluate_expression_translation', 'face_with',
+           'describe_face', 'factor_explorer']
 
 # %% ../nbs/00_toyfaces.ipynb #ba685535
 ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
@@ -341,6 +342,16 @@ class ToyFaces(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         return {"image": self.images[i], "label": self.labels[i]}
 
+    def get_batch(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        "Items `idx` stacked into one batch (what a DataLoader would collate), gathered on the data set's device."
+        idx = idx.to(self.images.device)
+        return {"image": self.images[idx], "label": self.labels[idx]}
+
+    def to(self, device: torch.device | str) -> "ToyFaces":
+        "Hold the images and labels on `device` (a GPU: batches are then gathered there, with no copies from the host)."
+        self.images, self.labels = self.images.to(device), self.labels.to(device)
+        return self
+
     def __repr__(self) -> str:
         return f"ToyFaces(n={self.n}, size={self.size}, seed={self.seed}, labels={self.labels_name!r})"
 
@@ -401,7 +412,15 @@ def write_folder_layout(root: str | Path, n_per_domain: int = 100, size: int = 6
 
 # %% ../nbs/00_toyfaces.ipynb #15b04632
 def _conv_bn(i: int, o: int) -> nn.Sequential:
+    "Stride-2 convolution, batch norm, ReLU: a stage of the oracle's default ('strided') trunk."
     return nn.Sequential(nn.Conv2d(i, o, 3, 2, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+def _conv_pool(i: int, o: int) -> nn.Sequential:
+    "Two 3×3 convolutions with group norm and GELU, then 2×2 max-pooling: a stage of the 'pooled' trunk (the second reader)."
+    return nn.Sequential(nn.Conv2d(i, o, 3, 1, 1), nn.GroupNorm(4, o), nn.GELU(),
+                         nn.Conv2d(o, o, 3, 1, 1), nn.GroupNorm(4, o), nn.GELU(), nn.MaxPool2d(2))
+
+ORACLE_ARCHS = {"strided": _conv_bn, "pooled": _conv_pool}
 
 def _to_unit(name: str, value: torch.Tensor) -> torch.Tensor:
     "A continuous factor's value scaled from its range to [-1, 1]."
@@ -421,15 +440,18 @@ def resize_images(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 class Oracle(nn.Module):
-    "Reads every Toy Faces factor back from `[N, 3, H, W]` images in [-1, 1] (any H = W from 32 to 128)."
-    def __init__(self, size: int = 32, width: int = 32, hidden: int = 128):
+    """Reads every Toy Faces factor back from `[N, 3, H, W]` images in [-1, 1] (any H = W from 32 to 128).
+    `arch`: 'strided' (the shipped oracle) or 'pooled' (a differently built second reader, for cross-checks)."""
+    def __init__(self, size: int = 32, width: int = 32, hidden: int = 128, arch: str = "strided"):
         super().__init__()
         if size % 8 or size < 16:
             raise ValueError(f"the working size should be a multiple of 8 and at least 16, got {size}")
-        self.config = {"size": size, "width": width, "hidden": hidden}
+        if arch not in ORACLE_ARCHS:
+            raise ValueError(f"unknown oracle arch {arch!r}: expected one of {sorted(ORACLE_ARCHS)}")
+        self.config = {"size": size, "width": width, "hidden": hidden, "arch": arch}
         self.size, self.version = size, RENDERER_VERSION
-        w = width
-        self.trunk = nn.Sequential(_conv_bn(3, w), _conv_bn(w, 2 * w), _conv_bn(2 * w, 4 * w), nn.Flatten(),
+        w, stage = width, ORACLE_ARCHS[arch]
+        self.trunk = nn.Sequential(stage(3, w), stage(w, 2 * w), stage(2 * w, 4 * w), nn.Flatten(),
                                    nn.Linear(4 * w * (size // 8) ** 2, hidden), nn.ReLU(inplace=True))
         self.heads = nn.ModuleDict({k: nn.Linear(hidden, FACTORS[k].n_levels or 1) for k in FACTOR_NAMES})
 
@@ -466,9 +488,35 @@ def _render_resized(factors: dict, render_size: int, size: int, chunk: int = 102
     parts = [resize_images(render(subset_factors(factors, slice(i, i + chunk)), render_size), size) for i in range(0, n, chunk)]
     return torch.cat(parts) if parts else torch.empty(0, 3, size, size)
 
+def box_blur(x: torch.Tensor, k: int = 3) -> torch.Tensor:
+    "Each pixel replaced by the mean of its `k`×`k` neighbourhood (edges replicated): `[N, 3, H, W]` → same shape."
+    if k <= 1: return x
+    xp = F.pad(x, (k // 2, (k - 1) // 2, k // 2, (k - 1) // 2), mode="replicate")
+    return F.avg_pool2d(xp, k, stride=1)
+
+def degrade(x: torch.Tensor, p: float = 0.75, max_blur: float = 1.2, max_noise: float = 0.08,
+            max_shift: float = 0.05, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The imperfections generators make, applied to each image of `x` `[N, 3, H, W]` (in [-1, 1]) with probability `p`:
+    a Gaussian blur (σ uniform in [0, `max_blur`] px), a colour shift (per-channel gain 1 ± `max_shift` and offset
+    ± `max_shift`) and additive noise (σ uniform in [0, `max_noise`])."""
+    n, c, h, w = x.shape
+    u = lambda *shape: torch.rand(*shape, generator=generator)
+    sigma = (u(n) * max_blur).clamp_min(1e-3)
+    t = torch.arange(-2, 3, dtype=torch.float32)
+    kern = torch.exp(-t ** 2 / (2 * sigma[:, None] ** 2))
+    kern = (kern / kern.sum(1, keepdim=True)).repeat_interleave(c, 0)            # [n*c, 5], one kernel per channel
+    y = F.conv2d(F.pad(x.reshape(1, n * c, h, w), (0, 0, 2, 2), mode="replicate"), kern.view(n * c, 1, 5, 1), groups=n * c)
+    y = F.conv2d(F.pad(y, (2, 2, 0, 0), mode="replicate"), kern.view(n * c, 1, 1, 5), groups=n * c).view(n, c, h, w)
+    gain, offset = 1 + (u(n, c, 1, 1) * 2 - 1) * max_shift, (u(n, c, 1, 1) * 2 - 1) * max_shift
+    y = y * gain + offset + torch.randn(n, c, h, w, generator=generator) * (u(n, 1, 1, 1) * max_noise)
+    on = (u(n, 1, 1, 1) < p).float()
+    return (on * y + (1 - on) * x).clamp(-1, 1)
+
 def train_oracle(steps: int = 1250, n_train: int = 16000, batch_size: int = 128, lr: float = 5e-3, seed: int = 0,
-                 size: int = 32, width: int = 32, noise: float = 0.05, device: str = "cpu", verbose: bool = True) -> Oracle:
-    "Train an `Oracle` on freshly rendered Toy Faces; returns it in eval mode with `.history` (losses) and `.train_seconds`."
+                 size: int = 32, width: int = 32, noise: float = 0.05, device: str = "cpu", verbose: bool = True,
+                 arch: str = "strided", augment: float = 0.75) -> Oracle:
+    """Train an `Oracle` on freshly rendered Toy Faces, a share `augment` of each batch `degrade`d (blur, colour shift,
+    noise) so that it reads generators' imperfect outputs fairly; returns it in eval mode with `.history` and `.train_seconds`."""
     t0 = time.time()
     dev = torch.device(device)
     factors = sample_factors(n_train, _derived_seed(seed, "oracle-train"))
@@ -478,7 +526,7 @@ def train_oracle(steps: int = 1250, n_train: int = 16000, batch_size: int = 128,
     g = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Oracle(size, width).to(dev, memory_format=torch.channels_last)  # channels-last convs are faster on CPU
+        model = Oracle(size, width, arch=arch).to(dev, memory_format=torch.channels_last)  # channels-last convs are faster on CPU
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
     history = []
@@ -486,6 +534,7 @@ def train_oracle(steps: int = 1250, n_train: int = 16000, batch_size: int = 128,
     for step in range(steps):
         idx = torch.randint(0, n_train, (batch_size,), generator=g)
         xb = x[idx] + torch.randn(batch_size, 3, size, size, generator=g) * (noise * torch.rand(batch_size, 1, 1, 1, generator=g))
+        if augment > 0: xb = degrade(xb, p=augment, generator=g)
         loss = oracle_loss(model(xb.to(dev, memory_format=torch.channels_last)), {k: v[idx].to(dev) for k, v in factors.items()})
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -499,10 +548,11 @@ def train_oracle(steps: int = 1250, n_train: int = 16000, batch_size: int = 128,
     return model
 
 # %% ../nbs/00_toyfaces.ipynb #281b94d1
-def evaluate_oracle(oracle: Oracle, n: int = 2000, size: int = 64, seed: int = 4242) -> dict[str, dict[str, float]]:
-    "Held-out accuracy per categorical factor and mean absolute error per continuous factor, on `n` faces at `size` px."
+def evaluate_oracle(oracle: Oracle, n: int = 2000, size: int = 64, seed: int = 4242, blur: int = 0) -> dict[str, dict[str, float]]:
+    """Held-out accuracy per categorical factor and mean absolute error per continuous factor, on `n` faces at `size` px
+    (blurred by a `blur`×`blur` box first when `blur` > 1)."""
     factors = sample_factors(n, _derived_seed(seed, "oracle-eval"))
-    pred = oracle.predict(render(factors, size))
+    pred = oracle.predict(box_blur(render(factors, size), blur))
     return {"accuracy": {k: (pred[k] == factors[k]).float().mean().item() for k in CATEGORICAL},
             "mae": {k: (pred[k] - factors[k]).abs().mean().item() for k in CONTINUOUS}}
 
@@ -596,10 +646,24 @@ def score_translation(oracle: Oracle, src_factors: dict, fakes: torch.Tensor, ta
             "per_factor_preservation": {k: kept[:, j].mean().item() for j, k in enumerate(others)}, "pred": pred}
 
 # %% ../nbs/00_toyfaces.ipynb #7c92ec20
+REFERENCE_TRANSLATORS = ("ideal", "ideal_blur3")
+
+def _summarise(per: dict) -> dict:
+    "Mean target accuracy and preservation over the jobs of `per`, and each factor's preservation over the jobs that keep it."
+    kept: dict[str, list[float]] = {}      # factor → its preservation in every job that leaves it alone
+    for p in per.values():
+        for k, v in p["per_factor"].items():
+            if v == v: kept.setdefault(k, []).append(v)     # skip NaN: a job with no images
+    return {"oracle_target_accuracy": sum(p["target_accuracy"] for p in per.values()) / len(per),
+            "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
+            "preservation_per_factor": {k: sum(v) / len(v) for k, v in kept.items()}}
+
 def _evaluate(translate: Callable, oracle: Oracle, factors: dict, images: torch.Tensor, jobs: list,
-              batch_size: int) -> dict:
-    "Run `translate` on each job `(name, keep mask, target labels, target factors, changed)` and score it."
-    per = {}
+              batch_size: int, references: bool = True) -> dict:
+    """Run `translate` on each job `(name, keep mask, target labels, target factors, changed)` and score it. With
+    `references`, the same scores for two reference translators under `'references'`: the ideal renderer (draws the
+    target factors exactly) and the ideal renderer blurred by a 3×3 box, which tell blur apart from a lost factor."""
+    per, ref = {}, {r: {} for r in REFERENCE_TRANSLATORS}
     for name, keep, labels, target, changed in jobs:
         idx = keep.nonzero().flatten()
         src, tgt = subset_factors(factors, idx), subset_factors(target, idx)
@@ -613,10 +677,18 @@ def _evaluate(translate: Callable, oracle: Oracle, factors: dict, images: torch.
                 outs.append(yb.detach().float().cpu())
         fakes = torch.cat(outs) if outs else images[:0]
         s = score_translation(oracle, src, fakes, tgt, changed)
-        per[name] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"], "n": len(idx)}
-    return {"oracle_target_accuracy": sum(p["target_accuracy"] for p in per.values()) / len(per),
-            "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
-            "per_attribute": per}
+        per[name] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"], "n": len(idx),
+                     "per_factor": s["per_factor_preservation"]}
+        if references:
+            ideal = render(tgt, images.shape[-1]) if len(idx) else images[:0]
+            for r, x_ref in zip(REFERENCE_TRANSLATORS, (ideal, box_blur(ideal, 3))):
+                sr = score_translation(oracle, src, x_ref, tgt, changed)
+                ref[r][name] = {"target_accuracy": sr["target_accuracy"], "preservation": sr["preservation"],
+                                "per_factor": sr["per_factor_preservation"]}
+    out = {**_summarise(per), "per_attribute": per}
+    if references:
+        out["references"] = {r: _summarise(v) for r, v in ref.items()}
+    return out
 
 def evaluate_attribute_translation(translate: Callable, oracle: Oracle, n: int = 200, size: int = 64,
                                    seed: int = 12345, batch_size: int = 50) -> dict:

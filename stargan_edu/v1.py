@@ -62,20 +62,23 @@ def _check_images(x: torch.Tensor, who: str) -> None:
 
 class Generator(nn.Module):
     """StarGAN v1 generator `G(x, c)`: images `x` `[B, 3, H, W]` in [-1, 1] and target labels `c` `[B, c_dim]`
-    to translated images `[B, 3, H, W]` in [-1, 1]. `conv_dim` channels after the first layer, two
-    down-samplings, `repeat_num` residual blocks, two up-samplings. Same layers and state-dict keys as the official code."""
-    def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6):
+    to translated images `[B, 3, H, W]` in [-1, 1]. `conv_dim` channels after the first layer, `down` stride-2
+    down-samplings (official: 2), `repeat_num` residual blocks, as many up-samplings. With `down=2`: the official
+    layers and state-dict keys."""
+    def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6, down: int = 2):
         super().__init__()
-        self.conv_dim, self.c_dim, self.repeat_num = conv_dim, c_dim, repeat_num
+        if down not in (1, 2, 3):
+            raise ValueError(f"down (the number of stride-2 down-samplings) must be 1, 2 (official) or 3, got {down}")
+        self.conv_dim, self.c_dim, self.repeat_num, self.down = conv_dim, c_dim, repeat_num, down
         layers = [nn.Conv2d(3 + c_dim, conv_dim, kernel_size=7, stride=1, padding=3, bias=False),
                   InstanceNorm2dIS(conv_dim), nn.ReLU(inplace=True)]
         dim = conv_dim
-        for _ in range(2):   # down-sampling: H → H/2 → H/4, channels doubled each time
+        for _ in range(down):   # down-sampling (official: twice, H → H/2 → H/4), channels doubled each time
             layers += [nn.Conv2d(dim, dim * 2, kernel_size=4, stride=2, padding=1, bias=False),
                        InstanceNorm2dIS(dim * 2), nn.ReLU(inplace=True)]
             dim *= 2
         layers += [ResidualBlock(dim, dim) for _ in range(repeat_num)]   # the bottleneck
-        for _ in range(2):   # up-sampling: H/4 → H/2 → H, channels halved each time
+        for _ in range(down):   # up-sampling back to H (official: H/4 → H/2 → H), channels halved each time
             layers += [nn.ConvTranspose2d(dim, dim // 2, kernel_size=4, stride=2, padding=1, bias=False),
                        InstanceNorm2dIS(dim // 2), nn.ReLU(inplace=True)]
             dim //= 2
@@ -88,8 +91,9 @@ class Generator(nn.Module):
         if not torch.is_tensor(c) or c.dim() != 2 or c.shape[0] != b or c.shape[1] != self.c_dim:
             shape = list(c.shape) if torch.is_tensor(c) else type(c).__name__
             raise ValueError(f"Generator expects target labels c shaped [B, c_dim] = [{b}, {self.c_dim}], got {shape}")
-        if h % 4 or w % 4:
-            raise ValueError(f"Generator down-samples twice by 2, so H and W must be multiples of 4; got {h}×{w}")
+        if h % 2 ** self.down or w % 2 ** self.down:
+            raise ValueError(f"Generator down-samples {self.down} times by 2, so H and W must be multiples of "
+                             f"{2 ** self.down}; got {h}×{w}")
         c_map = c.to(x.dtype).view(b, self.c_dim, 1, 1).expand(b, self.c_dim, h, w)   # c copied to every pixel
         return self.main(torch.cat([x, c_map], dim=1))
 
@@ -221,6 +225,7 @@ class V1Config:
     g_repeat_num: int = 6          # residual blocks in G
     d_conv_dim: int = 64           # D's channels after its first layer
     d_repeat_num: int = 6          # stride-2 convolutions in D
+    g_down: int = 2                # stride-2 down-samplings in G (official 2; the Toy Faces CPU preset uses fewer)
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
@@ -263,6 +268,11 @@ class V1Config:
                    g_lr=1e-4, d_lr=4e-4, batch_size=16, num_iters=4000, num_iters_decay=2000, lr_update_step=1,
                    lr_decay="linear", lambda_rec=20.0)
         return replace(base, **overrides)
+
+    @classmethod
+    def gpu(cls, **overrides) -> "V1Config":
+        "The CPU recipe with a four times larger batch, for a GPU (where Toy Faces are held in device memory)."
+        return replace(cls.cpu(), batch_size=64, **overrides)
 
 # %% ../nbs/02_v1_losses.ipynb #13bde437
 class V1LRDecay:
@@ -308,7 +318,7 @@ class V1Task(Task):
     def __init__(self, cfg: V1Config | None = None, device: torch.device | str = "cpu"):
         super().__init__(device)
         self.cfg = cfg = cfg or self.config_class.cpu()
-        self.G = Generator(cfg.conv_dim, cfg.c_dim, cfg.g_repeat_num).to(self.device)
+        self.G = Generator(cfg.conv_dim, cfg.c_dim, cfg.g_repeat_num, cfg.g_down).to(self.device)
         self.D = Discriminator(cfg.image_size, cfg.d_conv_dim, self.d_classes(cfg), cfg.d_repeat_num).to(self.device)
         self.nets = {"G": self.G, "D": self.D}
         self.opts = {"G": torch.optim.Adam(self.G.parameters(), cfg.g_lr, betas=(cfg.beta1, cfg.beta2)),
@@ -389,8 +399,8 @@ class V1Task(Task):
 
 # %% ../nbs/02_v1_losses.ipynb #b3541bc2
 def default_config(preset: str = "cpu") -> dict:
-    "The settings of preset `preset` (`'cpu'` for Toy Faces on a laptop, `'paper'` for the official CelebA run) as a dict."
-    return preset_config({"cpu": V1Config.cpu, "paper": V1Config.paper}, preset, "v1")
+    "The settings of preset `preset` (`'cpu'` for Toy Faces on a laptop, `'gpu'` on a GPU, `'paper'` for the official CelebA run) as a dict."
+    return preset_config({"cpu": V1Config.cpu, "gpu": V1Config.gpu, "paper": V1Config.paper}, preset, "v1")
 
 def make_task(config: dict, device: torch.device | str = "cpu") -> V1Task:
     "A `V1Task` for `config` (from `default_config` or a run's config.json); the labels set `c_dim`."
