@@ -24,7 +24,7 @@ from .core import tensor_to_pil, to_uint8
 # %% auto #0
 __all__ = ['ATTRS', 'EXPRESSIONS', 'HAIR_COLORS', 'RENDERER_VERSION', 'FACTORS', 'FACTOR_NAMES', 'CATEGORICAL', 'CONTINUOUS',
            'HAIR_RGB', 'SKIN_RGB', 'BACKGROUND_RGB', 'LIP_RGB', 'GLASSES_RGB', 'PUPIL_RGB', 'EXPRESSION_SHAPES',
-           'LABEL_SETS', 'CELEBA_COLUMNS', 'ORACLE_ARCHS', 'ATTR_FACTORS', 'PRESERVATION_TOLERANCE',
+           'LABEL_SETS', 'CELEBA_COLUMNS', 'ORACLE_ARCHS', 'READERS', 'ATTR_FACTORS', 'PRESERVATION_TOLERANCE',
            'REFERENCE_TRANSLATORS', 'Factor', 'factor_table', 'sample_factors', 'check_factors', 'subset_factors',
            'face_coords', 'sd_ellipse', 'sd_circle', 'sd_segment', 'sd_arc', 'coverage', 'render', 'attrs_from_factors',
            'factors_with_attrs', 'expression_onehot', 'factors_with_expression', 'labels_from_factors',
@@ -557,10 +557,16 @@ def evaluate_oracle(oracle: Oracle, n: int = 2000, size: int = 64, seed: int = 4
             "mae": {k: (pred[k] - factors[k]).abs().mean().item() for k in CONTINUOUS}}
 
 # %% ../nbs/00_toyfaces.ipynb #6eb4eaa7
-def oracle_asset_path() -> Path:
-    "Where the shipped oracle weights live: `stargan_edu/assets/oracle.pt`."
+READERS: dict[str, dict] = {   # the shipped readers and how each is trained: the oracle, and a differently built second reader
+    "oracle": {},
+    "reader2": {"arch": "pooled", "size": 48, "width": 24, "seed": 1, "lr": 3e-3, "steps": 1500}}
+
+def oracle_asset_path(name: str = "oracle") -> Path:
+    "Where the shipped weights of reader `name` live: `stargan_edu/assets/<name>.pt` (`oracle` or `reader2`)."
     import importlib.resources
-    return Path(str(importlib.resources.files("stargan_edu").joinpath("assets", "oracle.pt")))
+    if name not in READERS:
+        raise ValueError(f"unknown reader {name!r}: expected one of {list(READERS)}")
+    return Path(str(importlib.resources.files("stargan_edu").joinpath("assets", f"{name}.pt")))
 
 def user_cache_dir() -> Path:
     "The user cache directory of stargan_edu: `$STARGAN_EDU_CACHE`, else `$XDG_CACHE_HOME/stargan_edu`, else `~/.cache/stargan_edu`."
@@ -597,13 +603,15 @@ def read_oracle(path: str | Path, device: str = "cpu") -> Oracle | None:
     return oracle.to(device).eval()
 
 def load_oracle(device: str = "cpu", path: str | Path | None = None, cache_dir: str | Path | None = None,
-                **train_kwargs) -> Oracle:
-    "The shipped oracle (or the cached one); trains and caches a new one, with a warning, if both are missing or stale."
-    path = Path(path) if path is not None else oracle_asset_path()
+                name: str = "oracle", **train_kwargs) -> Oracle:
+    """The shipped reader `name` (the oracle, or `'reader2'`, the second reader), or the cached one; trains and caches
+    a new one, with a warning, if both are missing or stale."""
+    path = Path(path) if path is not None else oracle_asset_path(name)
     oracle = read_oracle(path, device)
     if oracle is not None:
         return oracle
-    cache = Path(cache_dir if cache_dir is not None else user_cache_dir()) / f"oracle-{RENDERER_VERSION}.pt"
+    train_kwargs = {**READERS[name], **train_kwargs}
+    cache = Path(cache_dir if cache_dir is not None else user_cache_dir()) / f"{name}-{RENDERER_VERSION}.pt"
     oracle = read_oracle(cache, device)
     if oracle is not None:
         return oracle
