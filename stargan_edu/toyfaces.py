@@ -559,7 +559,7 @@ def evaluate_oracle(oracle: Oracle, n: int = 2000, size: int = 64, seed: int = 4
 # %% ../nbs/00_toyfaces.ipynb #6eb4eaa7
 READERS: dict[str, dict] = {   # the shipped readers and how each is trained: the oracle, and a differently built second reader
     "oracle": {},
-    "reader2": {"arch": "pooled", "size": 48, "width": 24, "seed": 1, "lr": 3e-3, "steps": 1500}}
+    "reader2": {"arch": "pooled", "size": 40, "width": 16, "seed": 1, "lr": 3e-3, "steps": 1000}}
 
 def oracle_asset_path(name: str = "oracle") -> Path:
     "Where the shipped weights of reader `name` live: `stargan_edu/assets/<name>.pt` (`oracle` or `reader2`)."
