@@ -464,6 +464,13 @@ class HFImages(_HFRows, ImageDataset):
     def __len__(self) -> int:
         return len(self.ds)
 
+    @property
+    def labels(self) -> torch.Tensor:
+        "All labels `[N, c]` (one-hot for 'single'), read from the label columns without decoding any image."
+        if self.label_kind == "single":
+            return F.one_hot(torch.tensor(self.ds[self.label_columns[0]]), len(self.label_names)).float()
+        return torch.tensor([[float(v > 0) for v in self.ds[c]] for c in self.label_columns]).T.reshape(len(self), -1)
+
     def _load(self, i: int) -> tuple[Image.Image, torch.Tensor]:
         return self._decode(self.ds[i], f"row {i}")
 
