@@ -20,9 +20,9 @@ from .engine import InfiniteLoader, fit, load_checkpoint
 
 # %% auto #0
 __all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'resolve_preset', 'run_config',
-           'parse_setting', 'train', 'load_run', 'evaluate', 'domain_images', 'make_extractor', 'make_lpips',
-           'source_split', 'protocol_scores', 'target_vector', 'read_images', 'translate', 'translation_grid', 'demo',
-           'summary_text', 'build_parser', 'main', 'run_viewer']
+           'parse_setting', 'training_stream', 'train', 'load_run', 'evaluate', 'domain_images', 'make_extractor',
+           'make_lpips', 'source_split', 'protocol_scores', 'target_vector', 'read_images', 'translate',
+           'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
 
 # %% ../nbs/13_cli.ipynb #59909824
 MODELS: dict[str, str] = {"cyclegan": "stargan_edu.cyclegan", "v1": "stargan_edu.v1", "v2": "stargan_edu.v2",
@@ -40,10 +40,15 @@ def model_module(name: str):
         raise
 
 # %% ../nbs/13_cli.ipynb #0d1b8a7e
-def make_data(spec: dict, image_size: int, split: str = "train"):
-    "The data set described by `spec` (`{'source': 'toyfaces'|PATH|'hf:ID', 'labels', 'n', 'seed'}`) at `image_size` px."
+def make_data(spec: dict, image_size: int, split: str = "train", **transform):
+    """The data set described by `spec` (`{'source': 'toyfaces'|PATH|'hf:ID', 'labels', 'n', 'seed'}`) at `image_size` px.
+    `transform`: settings of the file loaders' `ImageTransform` (`flip`, `randcrop_prob`, `load_size`); Toy Faces are
+    drawn, never flipped or cropped, so their random crops are skipped with a warning."""
     from stargan_edu.data import load_data
     source, labels = spec["source"], spec.get("labels")
+    if source.startswith("toyfaces") and (transform.get("randcrop_prob") or transform.get("load_size")):
+        import warnings
+        warnings.warn(f"Toy Faces are drawn, not read from files: the training crops {transform} are not applied", stacklevel=2)
     if source == "toyfaces":
         return load_data("toyfaces", image_size, split, n=spec.get("n", 10000), seed=spec.get("seed", 0), labels=labels or "celeba")
     if source == "toyfaces-joint":   # disjoint CelebA-like and RaFD-like Toy Faces, unified labels (chapter 03)
@@ -51,7 +56,7 @@ def make_data(spec: dict, image_size: int, split: str = "train"):
         seed = spec.get("seed", 0) + (0 if split == "train" else 1_000_003)
         return JointToyFaces(n=spec.get("n", 10000), size=image_size, seed=seed)
     kw = {"attrs": [a.strip() for a in labels.split(",") if a.strip()]} if labels else {}
-    return load_data(source, image_size=image_size, split=split, **kw)
+    return load_data(source, image_size=image_size, split=split, **kw, **transform)
 
 # %% ../nbs/13_cli.ipynb #5217fba7
 def evaluate_task(task, config: dict, n: int = 200, seed: int = 12345) -> dict:
@@ -96,7 +101,12 @@ def resolve_preset(model: str, preset: str, device: str = "auto") -> str:
 def run_config(args: argparse.Namespace) -> dict:
     "The configuration `train` will use: the model's preset, overridden by the command-line flags."
     model = "v1-joint" if args.model == "v1" and args.data == "toyfaces-joint" else args.model
+    if model == "v2" and args.preset == "paper":   # AFHQ and CelebA-HQ were trained differently: say which
+        raise ValueError("--preset paper is ambiguous for v2: use --preset paper_afhq (3 domains, lambda_ds=2, w_hpf=0) "
+                         "or --preset paper_celebahq (2 domains, lambda_ds=1, w_hpf=1)")
     cfg = model_module(model).default_config(resolve_preset(model, args.preset, args.device))
+    if args.size and cfg.get("load_size"):   # CycleGAN's resize-and-crop keeps its ratio (286 / 256)
+        cfg["load_size"] = round(cfg["load_size"] * args.size / cfg["image_size"])
     if args.size: cfg["image_size"] = args.size
     if args.batch: cfg["batch_size"] = args.batch
     if args.steps:   # schedules tied to the length of training (decays) keep their share of it
@@ -127,6 +137,27 @@ def parse_setting(item: str, cfg: dict) -> dict:
     except json.JSONDecodeError: return {key: value}
 
 # %% ../nbs/13_cli.ipynb #e21d0e99
+def training_stream(data, cfg: dict, task):
+    """The items `train` draws from, as the official code samples them: StarGAN v2 sources class-balanced
+    (`ClassBalanced`, the official `WeightedRandomSampler` over domains); CycleGAN with `pairs` one image of each
+    domain per item (`DomainPairs`). Warns when a v2 run with `w_hpf > 0` trains without the FAN masks."""
+    import warnings
+    from torch.utils.data import IterableDataset
+    if cfg["model"] == "v2":
+        if cfg.get("w_hpf", 0) > 0 and getattr(task, "masks_fn", None) is None:
+            warnings.warn(f"w_hpf={cfg['w_hpf']} (the CelebA-HQ setting) but no FAN landmark masks: the official model "
+                          "passes face masks to the generator's high-pass skips, this run trains without them "
+                          "(set --set w_hpf=0 for the AFHQ architecture)", stacklevel=2)
+        if isinstance(data, IterableDataset):
+            warnings.warn("a streamed data set cannot be class-balanced: domains are drawn as they come", stacklevel=2)
+            return data
+        from stargan_edu.v2 import ClassBalanced
+        return ClassBalanced(data)
+    if cfg["model"] == "cyclegan" and cfg.get("pairs"):
+        from stargan_edu.cyclegan import DomainPairs
+        return DomainPairs(data, task.cfg.domains)
+    return data
+
 def train(args: argparse.Namespace) -> dict:
     "Train `args.model` on `args.data` into `args.out` (`stargan-edu train --help`); returns the metrics."
     device = get_device(args.device)
@@ -138,12 +169,14 @@ def train(args: argparse.Namespace) -> dict:
         cfg = run_config(args)
     mod = model_module(cfg["model"])
     seed_everything(args.seed)
-    data = make_data(cfg["data"], cfg["image_size"])
+    augment = {k: cfg[k] for k in ("randcrop_prob", "load_size") if cfg.get(k)}   # the official training crops
+    data = make_data(cfg["data"], cfg["image_size"], **augment)
     cfg["label_names"] = list(data.label_names); cfg["label_kind"] = data.label_kind
     task = mod.make_task(cfg, device)
     if device.type != "cpu" and hasattr(data, "get_batch") and hasattr(data, "to"):
         data.to(device)                              # in-memory data (Toy Faces) lives on the GPU: no host copies
     if device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest kernels
+    data = training_stream(data, cfg, task)
     loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers)
     steps = None if args.minutes and not args.steps else cfg["num_iters"]
     if args.stop_at: steps = min(steps or args.stop_at, args.stop_at)
@@ -261,7 +294,7 @@ def protocol_scores(task, cfg: dict, args: argparse.Namespace, required: bool = 
     val_spec = {**spec, "n": 4 * n_src * len(names)} if toy and n_src else spec
     src_data, src_split = source_split(val_spec, size)
     src_x, src_y = domain_images(src_data, n_src, len(names))
-    real_x, real_y = domain_images(make_data(spec, size, split="train"), n_real, len(names))
+    real_x, real_y = domain_images(make_data(spec, size, split="train", flip=False), n_real, len(names))   # no augmentation
     if cfg["model"] == "cyclegan":            # its two domains only
         keep = torch.tensor([names.index(d) for d in cfg["domains"]])
         ok_s, ok_r = torch.isin(src_y, keep), torch.isin(real_y, keep)
@@ -275,7 +308,8 @@ def protocol_scores(task, cfg: dict, args: argparse.Namespace, required: bool = 
     first = modes[0]
     out["fid"] = res[first]["fid_mean"]
     if "lpips_mean" in res[first]: out["lpips"] = res[first]["lpips_mean"]
-    out["protocol"] = {"modes": list(modes), "extractor": ext_name, "source_split": src_split, "lpips_net": args.lpips if lp is not None else None,
+    out["protocol"] = {"modes": list(modes), "extractor": ext_name, "source_split": src_split, "reference_split": src_split,
+                       "lpips_net": args.lpips if lp is not None else None,
                        "num_outs": 1 if modes == ("label",) else args.num_outs, "sources": len(src_x), "real": len(real_x),
                        "per_pair": {m: {k: v for k, v in r.items() if not k.endswith("_mean")} for m, r in res.items()}}
     return out
@@ -408,8 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="toyfaces", help="toyfaces, toyfaces-joint (v1 with the mask vector), a folder (CelebA or AFHQ layout) or hf:ID (default toyfaces)")
     t.add_argument("--labels", default=None, help="toyfaces: celeba (v1's default) or hair (CycleGAN's and v2's); CelebA: comma-separated attribute names")
     t.add_argument("--out", required=True, help="run folder")
-    t.add_argument("--preset", default="auto", choices=["auto", "cpu", "gpu", "paper"],
-                   help="auto (gpu on a GPU, else cpu), cpu (fast, Toy Faces), gpu (a larger batch) or paper (the official settings)")
+    t.add_argument("--preset", default="auto", choices=["auto", "cpu", "gpu", "paper", "paper_afhq", "paper_celebahq"],
+                   help="auto (gpu on a GPU, else cpu), cpu (fast, Toy Faces), gpu (a larger batch) or paper (the official "
+                        "settings; for v2 paper_afhq or paper_celebahq)")
     t.add_argument("--size", type=int, default=None, help="image size in pixels (default: the preset's)")
     t.add_argument("--steps", type=int, default=None, help="total training iterations (default: the preset's)")
     t.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")

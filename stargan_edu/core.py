@@ -15,7 +15,7 @@ from PIL import Image
 
 # %% auto #0
 __all__ = ['get_device', 'seed_everything', 'in_test', 'pil_to_tensor', 'to_uint8', 'tensor_to_pil', 'image_grid', 'save_grid',
-           'show_grid']
+           'show_grid', 'diagram']
 
 # %% ../nbs/10_core.ipynb #64fddfa9
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -108,3 +108,58 @@ def show_grid(images: torch.Tensor, ncol: int = 8, titles: list[str] | None = No
         for k, t in enumerate(titles):
             ax.text(2 + k * w + w / 2, -2, t, ha="center", va="bottom", fontsize=8)
     return ax
+
+# %% ../nbs/10_core.ipynb #610b819c
+def diagram(boxes: dict, arrows: list = (), ax=None, box_size: tuple = (1.6, 0.7), fontsize: float = 9,
+            title: str | None = None, figsize: tuple | None = None):
+    "Draw named `boxes` (name -> `(x, y[, label[, colour]])`) joined by `arrows` (`(src, dst[, label[, style]])`); returns the figure."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    spec, patches = {}, {}
+    for name, b in boxes.items():
+        if not isinstance(b, (tuple, list)) or not 2 <= len(b) <= 5:
+            raise ValueError(f"box {name!r}: expected (x, y), (x, y, label), (x, y, label, colour) or "
+                             f"(x, y, label, colour, (w, h)), got {b!r}")
+        x, y, label, colour, size = list(b) + [name, "#dbe9f6", box_size][len(b) - 2:]   # fill in the defaults
+        spec[name] = (float(x), float(y), str(label), colour, tuple(size))
+    if ax is None:
+        xs, ys = [s[0] for s in spec.values()] or [0.0], [s[1] for s in spec.values()] or [0.0]
+        w, h = max(xs) - min(xs) + 2 * box_size[0], max(ys) - min(ys) + 2 * box_size[1]
+        fig, ax = plt.subplots(figsize=figsize or (min(14, 0.9 * w + 1), min(10, 0.9 * h + 0.6)))
+    fig = ax.figure
+    for name, (x, y, label, colour, (bw, bh)) in spec.items():
+        n_lines = label.count("\n") + 1
+        hh = bh * (1 + 0.45 * (n_lines - 1))
+        patch = FancyBboxPatch((x - bw / 2, y - hh / 2), bw, hh, boxstyle="round,pad=0.02,rounding_size=0.12",
+                               fc=colour, ec="#333333", lw=1.0, zorder=2)
+        ax.add_patch(patch); patches[name] = patch
+        ax.text(x, y, label, ha="center", va="center", fontsize=fontsize, zorder=3)
+    mids = []
+    for a in arrows:
+        if not isinstance(a, (tuple, list)) or not 2 <= len(a) <= 4:
+            raise ValueError(f"arrow {a!r}: expected (source, target), (source, target, label) or (source, target, label, style)")
+        src, dst, label, style = list(a) + ["", {}][len(a) - 2:]
+        for end in (src, dst):
+            if end not in spec:
+                raise ValueError(f"arrow {src!r} -> {dst!r}: no box named {end!r}; the boxes are {sorted(spec)}")
+        style = dict(style or {})
+        rad, ls, colour = style.pop("rad", 0.0), style.pop("ls", "-"), style.pop("color", "#333333")
+        if style:
+            raise ValueError(f"arrow {src!r} -> {dst!r}: unknown style keys {sorted(style)}; expected 'rad', 'ls', 'color'")
+        (x1, y1, *_), (x2, y2, *_) = spec[src], spec[dst]
+        ax.add_patch(FancyArrowPatch((x1, y1), (x2, y2), patchA=patches[src], patchB=patches[dst],
+                                     arrowstyle="-|>", mutation_scale=12, lw=1.2, ls=ls, color=colour,
+                                     connectionstyle=f"arc3,rad={rad}", zorder=1))
+        mx, my = (x1 + x2) / 2 + rad * (y2 - y1) / 2, (y1 + y2) / 2 - rad * (x2 - x1) / 2  # middle of the arc
+        mids.append((mx, my))
+        if label:
+            ax.text(mx, my, label, ha="center", va="center", fontsize=fontsize - 1, color=colour, zorder=4,
+                    bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
+    if spec:
+        xs, ys = [s[0] for s in spec.values()], [s[1] for s in spec.values()]
+        xs, ys = xs + [m[0] for m in mids], ys + [m[1] for m in mids]   # curved arrows need room too
+        bw, bh = max(s[4][0] for s in spec.values()), max(s[4][1] for s in spec.values())
+        ax.set_xlim(min(xs) - bw, max(xs) + bw); ax.set_ylim(min(ys) - 1.2 * bh, max(ys) + 1.2 * bh)
+    ax.set_aspect("equal"); ax.axis("off")
+    if title: ax.set_title(title, fontsize=fontsize + 1)
+    return fig

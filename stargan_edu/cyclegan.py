@@ -223,6 +223,8 @@ class CycleGANConfig:
     batch_size: int = 1
     num_iters: int = 266_800       # 200 epochs of horse2zebra (1334 images per epoch at batch size 1)
     num_iters_decay: int | None = None   # the learning rate decays linearly to 0 over the last ones (None: half)
+    load_size: int | None = 286    # official --load_size: training images resized to this, then a random image_size crop
+    pairs: bool = True             # official: each batch item is one image of X and one of Y (`DomainPairs`)
     label_names: list[str] = field(default_factory=lambda: list(HAIR_COLORS))   # Toy Faces' labels="hair"
     label_kind: str = "single"
     domains: list[str] | None = None     # [X, Y]; None: `default_domains(label_names)`
@@ -240,6 +242,8 @@ class CycleGANConfig:
             raise ValueError(f"num_iters_decay must lie in [0, num_iters={self.num_iters}], got {self.num_iters_decay}")
         if self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (the generator down-samples twice), got {self.image_size}")
+        if self.load_size is not None and self.load_size < self.image_size:
+            raise ValueError(f"load_size ({self.load_size}) must be at least image_size ({self.image_size}), or None for no crop")
         if self.image_size // 2 ** self.n_layers < 3:
             raise ValueError(f"image_size {self.image_size} is too small for a PatchGAN with n_layers={self.n_layers}: "
                              f"at least {3 * 2 ** self.n_layers} px")
@@ -252,7 +256,8 @@ class CycleGANConfig:
     @classmethod
     def cpu(cls, **overrides) -> "CycleGANConfig":
         "Toy Faces at 32 px on a laptop CPU in minutes (see the text for the differences)."
-        base = dict(image_size=32, ngf=16, n_blocks=3, ndf=32, n_layers=2, batch_size=16, lr=5e-4, num_iters=2000)
+        base = dict(image_size=32, ngf=16, n_blocks=3, ndf=32, n_layers=2, batch_size=16, lr=5e-4, num_iters=2000,
+                    load_size=None, pairs=False)
         return cls(**{**base, **overrides})
 
 # %% ../nbs/01_cyclegan.ipynb #bbaf1eb9
@@ -282,7 +287,10 @@ class DomainPairs(Dataset):
         self.label_names = list(dataset.label_names)
         self.label_kind = getattr(dataset, "label_kind", "single")
         self.dataset, self.domains = dataset, list(domains or default_domains(self.label_names))
-        labels = torch.stack([dataset[i]["label"] for i in range(len(dataset))])
+        labels = getattr(dataset, "labels", None)                    # file and Toy Faces data sets keep them: no image is read
+        if labels is None or len(labels) != len(dataset):
+            labels = torch.stack([dataset[i]["label"] for i in range(len(dataset))])
+        labels = torch.as_tensor(labels).float()
         in_x, in_y = domain_masks(labels, self.label_names, self.domains)
         self.x_idx, self.y_idx = in_x.nonzero().flatten().tolist(), in_y.nonzero().flatten().tolist()
         if not self.x_idx or not self.y_idx:

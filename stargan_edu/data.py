@@ -22,10 +22,11 @@ from torchvision.transforms import functional as TF
 from .core import pil_to_tensor, show_grid
 
 # %% auto #0
-__all__ = ['IMAGE_EXTENSIONS', 'CELEBA_ATTRS', 'CELEBA_TEST_SIZE', 'CELEBA_SPLITS', 'SPLIT_FOLDERS', 'UnreadableImage', 'to_rgb',
-           'open_rgb', 'ImageTransform', 'make_transform', 'ImageDataset', 'FileImages', 'find_attr_file',
-           'read_celeba_attrs', 'celeba_split', 'CelebA', 'list_images', 'domain_folders', 'ImageFolder',
-           'hf_label_spec', 'HFImages', 'HFImageStream', 'hf_images', 'load_data', 'label_text', 'take', 'show_batch']
+__all__ = ['IMAGE_EXTENSIONS', 'RANDCROP_SCALE', 'RANDCROP_RATIO', 'CELEBA_ATTRS', 'CELEBA_TEST_SIZE', 'CELEBA_SPLITS',
+           'SPLIT_FOLDERS', 'UnreadableImage', 'to_rgb', 'open_rgb', 'ImageTransform', 'make_transform', 'ImageDataset',
+           'FileImages', 'find_attr_file', 'read_celeba_attrs', 'celeba_split', 'CelebA', 'list_images',
+           'domain_folders', 'cyclegan_splits', 'domain_dirs', 'ImageFolder', 'hf_label_spec', 'HFImages',
+           'HFImageStream', 'hf_images', 'load_data', 'label_text', 'take', 'show_batch']
 
 # %% ../nbs/11_data.ipynb #a747d593
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
@@ -54,29 +55,56 @@ def open_rgb(src: str | Path | bytes | io.IOBase, name: str | None = None) -> Im
         raise UnreadableImage(f"cannot read image {name or src}: {type(e).__name__}: {e}") from e
 
 # %% ../nbs/11_data.ipynb #b9311656
+RANDCROP_SCALE, RANDCROP_RATIO = (0.8, 1.0), (0.9, 1.1)   # StarGAN v2's RandomResizedCrop (core/data_loader.py)
+
 class ImageTransform:
-    "PIL image → `[3, image_size, image_size]` tensor in [-1, 1]: random flip (if `flip`) → centre crop → bilinear resize."
-    def __init__(self, image_size: int, crop_size: int | None = None, flip: bool = False):
+    """PIL image → `[3, image_size, image_size]` tensor in [-1, 1]: random flip (if `flip`) → centre crop → bilinear
+    resize. Training augmentations: with probability `randcrop_prob` a random resized crop replaces crop and resize
+    (StarGAN v2: area `RANDCROP_SCALE`, aspect `RANDCROP_RATIO`); `load_size` resizes to `load_size` (bicubic) and
+    takes a random `image_size` crop (CycleGAN's resize-286 / crop-256)."""
+    def __init__(self, image_size: int, crop_size: int | None = None, flip: bool = False, randcrop_prob: float = 0.0,
+                 load_size: int | None = None):
         self.image_size, self.crop_size, self.flip = int(image_size), crop_size, bool(flip)
+        if not 0 <= randcrop_prob <= 1:
+            raise ValueError(f"randcrop_prob is a probability in [0, 1], got {randcrop_prob}")
+        if load_size is not None and load_size < self.image_size:
+            raise ValueError(f"load_size ({load_size}) must be at least image_size ({self.image_size}): the random "
+                             f"crop is taken from the resized image")
+        self.randcrop_prob, self.load_size = float(randcrop_prob), load_size
 
     def __call__(self, img: Image.Image) -> torch.Tensor:
         img = to_rgb(img)
         if self.flip and torch.rand(1).item() < 0.5:
             img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        s = self.image_size
+        if self.randcrop_prob > 0 and torch.rand(1).item() < self.randcrop_prob:
+            from torchvision.transforms import RandomResizedCrop
+            i, j, h, w = RandomResizedCrop.get_params(img, list(RANDCROP_SCALE), list(RANDCROP_RATIO))
+            return pil_to_tensor(TF.resized_crop(img, i, j, h, w, [s, s], TF.InterpolationMode.BILINEAR))
         c = self.crop_size or min(img.size)   # None: the largest centred square
         if img.size != (c, c):
             img = TF.center_crop(img, [c, c])
-        s = self.image_size
+        if self.load_size:
+            load = self.load_size
+            img = img.resize((load, load), Image.Resampling.BICUBIC)
+            i, j = (int(torch.randint(load - s + 1, (1,))) for _ in range(2))
+            img = img.crop((j, i, j + s, i + s))
         if img.size != (s, s):
             img = img.resize((s, s), Image.Resampling.BILINEAR)
         return pil_to_tensor(img)
 
     def __repr__(self) -> str:
-        return f"ImageTransform(image_size={self.image_size}, crop_size={self.crop_size}, flip={self.flip})"
+        extra = (f", randcrop_prob={self.randcrop_prob}" if self.randcrop_prob else "") + \
+                (f", load_size={self.load_size}" if self.load_size else "")
+        return f"ImageTransform(image_size={self.image_size}, crop_size={self.crop_size}, flip={self.flip}{extra})"
 
-def make_transform(image_size: int, crop_size: int | None, flip: bool | None, split: str) -> ImageTransform:
-    "The transform a loader uses: `flip=None` means the official choice, flipping for the 'train' split only."
-    return ImageTransform(image_size, crop_size, split == "train" if flip is None else flip)
+def make_transform(image_size: int, crop_size: int | None, flip: bool | None, split: str, randcrop_prob: float = 0.0,
+                   load_size: int | None = None) -> ImageTransform:
+    """The transform a loader uses: `flip=None` means the official choice, flipping for the 'train' split only; the
+    training augmentations `randcrop_prob` and `load_size` apply to the 'train' split only."""
+    train = split == "train"
+    return ImageTransform(image_size, crop_size, train if flip is None else flip, randcrop_prob if train else 0.0,
+                          load_size if train else None)
 
 # %% ../nbs/11_data.ipynb #57c3329d
 class ImageDataset(Dataset):
@@ -209,7 +237,8 @@ class CelebA(FileImages):
     def __init__(self, root: str | Path, attrs: Sequence[str] = CELEBA_ATTRS, split: str = "train",
                  image_size: int = 128, crop_size: int | str | None = 178, flip: bool | None = None,
                  image_dir: str | Path | None = None, attr_path: str | Path | None = None,
-                 missing: str = "error", test_size: int | None = None):
+                 missing: str = "error", test_size: int | None = None, randcrop_prob: float = 0.0,
+                 load_size: int | None = None):
         root = Path(root)
         attr_path = Path(attr_path) if attr_path is not None else find_attr_file(root)
         if attr_path is None or not attr_path.is_file():
@@ -234,7 +263,7 @@ class CelebA(FileImages):
             lost = set(lost); rows = [r for r in rows if r not in lost]
         paths = [folder / files[r] for r in rows]
         crop = _check_crop(crop_size, paths[0] if paths else None)
-        super().__init__(paths, values[rows][:, cols], attrs, "multi", make_transform(image_size, crop, flip, split),
+        super().__init__(paths, values[rows][:, cols], attrs, "multi", make_transform(image_size, crop, flip, split, randcrop_prob, load_size),
                          source=f"{str(root)!r}, split={split!r}")
 
     @staticmethod
@@ -292,20 +321,41 @@ def domain_folders(root: str | Path, split: str = "train") -> tuple[Path, list[s
                                 f"({', '.join(IMAGE_EXTENSIONS)})")
     return base, domains
 
+def cyclegan_splits(root: str | Path) -> list[str]:
+    "The splits of a folder in CycleGAN's layout (`trainA/ trainB/ testA/ testB/`, `valA/ valB/`): those with both halves."
+    root = Path(root)
+    return [s for s in SPLIT_FOLDERS if (root / f"{s}A").is_dir() and (root / f"{s}B").is_dir()]
+
+def domain_dirs(root: str | Path, split: str = "train") -> dict[str, Path]:
+    """The domain folders of `split` by domain name: `root/{split}A` and `root/{split}B` as domains 'A' and 'B' (the
+    CycleGAN layout), else `root/split/<domain>/` or `root/<domain>/` (`domain_folders`)."""
+    splits = cyclegan_splits(root) if Path(root).is_dir() else []
+    if splits:
+        if split not in splits:
+            raise FileNotFoundError(f"{root} is in CycleGAN's layout with the splits {', '.join(splits)} "
+                                    f"({', '.join(s + 'A/B' for s in splits)}) but has no {split}A/ and {split}B/")
+        return {d: Path(root) / f"{split}{d}" for d in "AB"}
+    base, domains = domain_folders(root, split)
+    return {d: base / d for d in domains}
+
 class ImageFolder(FileImages):
-    "One-hot domains from the sub-folder names: `root/train/<domain>/*.jpg` (AFHQ, CelebA-HQ) or `root/<domain>/`."
+    """One-hot domains from the sub-folder names: `root/train/<domain>/*.jpg` (AFHQ, CelebA-HQ), `root/<domain>/`, or
+    CycleGAN's `root/trainA/`, `root/trainB/` (domains 'A' and 'B'). `randcrop_prob`, `load_size`: `ImageTransform`'s
+    training augmentations (train split only)."""
     def __init__(self, root: str | Path, split: str = "train", image_size: int = 256, crop_size: int | None = None,
-                 flip: bool | None = None, extensions: Sequence[str] = IMAGE_EXTENSIONS):
-        base, domains = domain_folders(root, split)
+                 flip: bool | None = None, extensions: Sequence[str] = IMAGE_EXTENSIONS, randcrop_prob: float = 0.0,
+                 load_size: int | None = None):
+        dirs = domain_dirs(root, split)
         files, labels = [], []
-        for k, name in enumerate(domains):
-            found = list_images(base / name, extensions)
+        for k, (name, folder) in enumerate(dirs.items()):
+            found = list_images(folder, extensions)
             if not found:
-                raise FileNotFoundError(f"no images in the domain folder {base / name} "
+                raise FileNotFoundError(f"no images in the domain folder {folder} "
                                         f"(looked for {', '.join(extensions)})")
             files += found; labels += [k] * len(found)
-        onehot = F.one_hot(torch.tensor(labels), len(domains))
-        super().__init__(files, onehot, domains, "single", make_transform(image_size, crop_size, flip, split),
+        onehot = F.one_hot(torch.tensor(labels), len(dirs))
+        super().__init__(files, onehot, list(dirs), "single",
+                         make_transform(image_size, crop_size, flip, split, randcrop_prob, load_size),
                          source=f"{str(root)!r}, split={split!r}")
 
 # %% ../nbs/11_data.ipynb #23bf0b2d
@@ -364,7 +414,7 @@ def hf_label_spec(features: dict, label_columns: Sequence[str] | str | None = No
 class _HFRows:
     "What `HFImages` and `HFImageStream` share: opening the source, choosing the labels, decoding a row."
     def _setup(self, source, image_column, label_columns, label_column, split, image_size, crop_size, flip,
-               streaming, load_kw):
+               streaming, load_kw, randcrop_prob=0.0, load_size=None):
         import datasets
         ds = _hf_open(source, split, streaming, **load_kw)
         if ds.features is None and hasattr(ds, "_resolve_features"):
@@ -378,7 +428,7 @@ class _HFRows:
                             else list(self.label_columns))
         self.image_column = image_column
         self.ds = ds.select_columns([image_column, *self.label_columns]).cast_column(image_column, datasets.Image(decode=False))
-        self.transform = make_transform(image_size, crop_size, flip, split)
+        self.transform = make_transform(image_size, crop_size, flip, split, randcrop_prob, load_size)
         self.source = repr(str(source)) if isinstance(source, (str, Path)) else type(source).__name__
 
     def _decode(self, row: dict, where: str) -> tuple[Image.Image, torch.Tensor]:
@@ -403,14 +453,23 @@ class HFImages(_HFRows, ImageDataset):
     "A map-style data set from Hugging Face `datasets` (hub id, local parquet/folder, or a `Dataset`): items like `CelebA`'s."
     def __init__(self, source: Any, image_column: str = "image", label_columns: Sequence[str] | str | None = None,
                  label_column: str | None = None, split: str = "train", image_size: int = 128,
-                 crop_size: int | None = None, flip: bool | None = None, **load_kw):
+                 crop_size: int | None = None, flip: bool | None = None, randcrop_prob: float = 0.0,
+                 load_size: int | None = None, **load_kw):
         import datasets
         if isinstance(source, datasets.IterableDataset):
             raise TypeError("a streaming dataset has no length; use HFImageStream, or hf_images(..., streaming=True)")
-        self._setup(source, image_column, label_columns, label_column, split, image_size, crop_size, flip, False, load_kw)
+        self._setup(source, image_column, label_columns, label_column, split, image_size, crop_size, flip, False, load_kw,
+                    randcrop_prob, load_size)
 
     def __len__(self) -> int:
         return len(self.ds)
+
+    @property
+    def labels(self) -> torch.Tensor:
+        "All labels `[N, c]` (one-hot for 'single'), read from the label columns without decoding any image."
+        if self.label_kind == "single":
+            return F.one_hot(torch.tensor(self.ds[self.label_columns[0]]), len(self.label_names)).float()
+        return torch.tensor([[float(v > 0) for v in self.ds[c]] for c in self.label_columns]).T.reshape(len(self), -1)
 
     def _load(self, i: int) -> tuple[Image.Image, torch.Tensor]:
         return self._decode(self.ds[i], f"row {i}")
@@ -420,8 +479,9 @@ class HFImageStream(_HFRows, IterableDataset):
     def __init__(self, source: Any, image_column: str = "image", label_columns: Sequence[str] | str | None = None,
                  label_column: str | None = None, split: str = "train", image_size: int = 128,
                  crop_size: int | None = None, flip: bool | None = None, shuffle_buffer: int = 0, seed: int = 0,
-                 **load_kw):
-        self._setup(source, image_column, label_columns, label_column, split, image_size, crop_size, flip, True, load_kw)
+                 randcrop_prob: float = 0.0, load_size: int | None = None, **load_kw):
+        self._setup(source, image_column, label_columns, label_column, split, image_size, crop_size, flip, True, load_kw,
+                    randcrop_prob, load_size)
         if shuffle_buffer:
             self.ds = self.ds.shuffle(seed=seed, buffer_size=shuffle_buffer)
 

@@ -16,14 +16,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy import linalg
 
+from .core import to_uint8
 from .toyfaces import resize_images
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'TF_INCEPTION_RANGE', 'COMPARISON_COLUMNS', 'feature_stats', 'frechet_distance',
-           'fid_from_features', 'extract_features', 'InceptionFeatures', 'find_tf_inception', 'TFInceptionFeatures',
-           'RandomConvFeatures', 'OracleFeatures', 'degrade', 'fid_explorer', 'lpips_net', 'lpips_diversity',
-           'official_protocol', 'plot_pair_scores', 'plot_scores', 'hair_scorecard', 'load_comparison',
-           'comparison_row', 'comparison_table', 'plot_comparison']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'OFFICIAL_INCEPTION_BLOCKS', 'TF_INCEPTION_RANGE', 'COMPARISON_COLUMNS',
+           'feature_stats', 'frechet_distance', 'fid_from_features', 'extract_features', 'InceptionFeatures',
+           'find_tf_inception', 'TFInceptionFeatures', 'RandomConvFeatures', 'OracleFeatures', 'degrade',
+           'fid_explorer', 'lpips_net', 'lpips_diversity', 'as_saved_png', 'official_protocol', 'plot_pair_scores',
+           'plot_scores', 'hair_scorecard', 'load_comparison', 'comparison_row', 'comparison_table', 'plot_comparison']
 
 # %% ../nbs/08_evaluation.ipynb #43ecd6ef
 def _as_features(features, what: str = "features") -> np.ndarray:
@@ -57,8 +58,10 @@ def _sqrtm_trace(a: np.ndarray) -> tuple[float, float]:
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
                      eps: float = 1e-6, imag_tol: float = 1e-3) -> float:
     """Fréchet distance $\\|\\mu_1-\\mu_2\\|^2 + \\mathrm{Tr}(\\Sigma_1+\\Sigma_2-2(\\Sigma_1\\Sigma_2)^{1/2})$ between two
-    Gaussians. When the square root is not finite or has an imaginary part above `imag_tol`, retries with `eps`·I added
-    to both covariances (pytorch-fid's fallback); raises ValueError if that still fails."""
+    Gaussians. A negligible imaginary part of the square root (at most `imag_tol` on its diagonal) is dropped. When the
+    root is not finite, retries with `eps`·I added to both covariances, as pytorch-fid does. pytorch-fid raises at once
+    on a larger imaginary part; here the `eps`·I retry is tried for that case too, and ValueError is raised only if it
+    still fails. (The official StarGAN v2 code does neither: it keeps the real part of the distance.)"""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     d = mu1.shape[0]
@@ -102,10 +105,16 @@ def extract_features(extractor: Callable[[torch.Tensor], torch.Tensor], images: 
 
 # %% ../nbs/08_evaluation.ipynb #b125276a
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# the official metrics/fid.py `InceptionV3`: torchvision's Inception-v3 modules, run one after the other
+OFFICIAL_INCEPTION_BLOCKS = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
+                             "Conv2d_4a_3x3", "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b",
+                             "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool")
 
 class InceptionFeatures(nn.Module):
-    """torchvision Inception-v3 pool features (2048-d) of images in [-1, 1]: resize to `resize` (299), ImageNet
-    normalisation. `weights='DEFAULT'` downloads the ImageNet weights on first use; `weights=None` gives a random net."""
+    """The official StarGAN v2 FID features (2048-d) of images in [-1, 1]: resize to `resize` (299, bilinear), ImageNet
+    normalisation, then torchvision Inception-v3's blocks run directly (`OFFICIAL_INCEPTION_BLOCKS`), so torchvision's
+    `transform_input` is never applied. `weights='DEFAULT'` downloads the ImageNet weights on first use; `weights=None`
+    gives a random net."""
     def __init__(self, weights: str | None = "DEFAULT", resize: int = 299):
         super().__init__()
         if resize < 75:
@@ -115,13 +124,18 @@ class InceptionFeatures(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.net: nn.Module | None = None
 
-    def build(self) -> "InceptionFeatures":
-        "Create the network now (downloads the weights if needed); called by the first `forward`."
-        if self.net is None:
+    def build(self, net: nn.Module | None = None) -> "InceptionFeatures":
+        """Create the network now (downloads the weights if needed); called by the first `forward`. `net`: use this
+        torchvision `Inception3` instead (e.g. one built offline, as the pretrained constructor builds it)."""
+        if net is None and self.net is None:
             from torchvision.models import inception_v3
             kw = {"init_weights": False, "aux_logits": False} if self.weights is None else {}
             net = inception_v3(weights=self.weights, **kw)
-            net.fc = nn.Identity()                      # the 2048-d pool features instead of the 1000 logits
+        if net is not None:
+            missing = [b for b in OFFICIAL_INCEPTION_BLOCKS if not hasattr(net, b)]
+            if missing:
+                raise ValueError(f"expected a torchvision Inception-v3 with the modules {list(OFFICIAL_INCEPTION_BLOCKS)}; "
+                                 f"{type(net).__name__} lacks {missing}")
             self.net = net.eval().to(self.mean.device)
         return self
 
@@ -129,7 +143,10 @@ class InceptionFeatures(nn.Module):
         self.build()
         x = (x + 1) / 2                                 # [-1, 1] -> [0, 1]
         x = F.interpolate(x, size=(self.resize, self.resize), mode="bilinear", align_corners=False)
-        return self.net((x - self.mean) / self.std)
+        x = (x - self.mean) / self.std
+        for name in OFFICIAL_INCEPTION_BLOCKS:          # not self.net(x): that would apply transform_input first
+            x = getattr(self.net, name)(x)
+        return x.flatten(1)
 
 # %% ../nbs/08_evaluation.ipynb #e88f348f
 TF_INCEPTION_RANGE = (-1.0, 127 / 128)          # TF-FID's input scaling, (x - 128) / 128 for 8-bit pixels x
@@ -263,18 +280,33 @@ def lpips_diversity(images_per_input: torch.Tensor, net: Callable[[torch.Tensor,
 def _pair_name(names: Sequence[str] | None, s: int, t: int) -> str:
     return f"{names[s]}2{names[t]}" if names else f"{s}2{t}"
 
+def as_saved_png(images: torch.Tensor) -> torch.Tensor:
+    "`images` as the official evaluation reads its outputs back from PNG files: clamped to [-1, 1], rounded to 8 bits (CPU float)."
+    return torch.from_numpy(to_uint8(images)).movedim(-1, -3).float().div(127.5).sub(1)
+
+class _Draws:
+    "Indices into `n` items, `k` at a time, without replacement: a new random order (from `g`) after each pass."
+    def __init__(self, n: int, g: torch.Generator): self.n, self.g, self.left = n, g, []
+    def take(self, k: int) -> torch.Tensor:
+        while len(self.left) < k: self.left += torch.randperm(self.n, generator=self.g).tolist()
+        out, self.left = self.left[:k], self.left[k:]
+        return torch.tensor(out)
+
 @torch.no_grad()
 def official_protocol(task, images: torch.Tensor, domains: torch.Tensor, extractor: Callable[[torch.Tensor], torch.Tensor],
                       real_images: torch.Tensor | None = None, real_domains: torch.Tensor | None = None,
                       num_outs: int = 10, modes: Sequence[str] = ("latent", "reference"),
                       lpips_fn: Callable | None = None, batch_size: int = 64, seed: int = 0,
-                      domain_names: Sequence[str] | None = None, progress: bool = False) -> dict:
+                      domain_names: Sequence[str] | None = None, progress: bool = False,
+                      ref_images: torch.Tensor | None = None, ref_domains: torch.Tensor | None = None) -> dict:
     """StarGAN v2's evaluation: for every ordered domain pair (src, trg), the source `images` of `domains == src`
-    translated `num_outs` times into trg (latent: random z; reference: random `real_images` of trg); FID of all outputs
-    against the real images of trg (features by `extractor`), LPIPS diversity among each source's outputs if `lpips_fn`.
-    Mode `label` scores a deterministic translator `task.translate(x, c_onehot)` (StarGAN v1, CycleGAN) the same way,
-    with one output per source and no LPIPS. Returns `{mode: {"fid": {pair: v}, "fid_mean": m, "lpips": {pair: v},
-    "lpips_mean": m}}` (lpips keys only with `lpips_fn`); `progress=True` shows a bar over the pairs."""
+    (the validation split) translated `num_outs` times into trg (latent: random z; reference: `ref_images` of trg,
+    default the source images themselves, drawn without replacement); FID of all outputs against the real (training)
+    images of trg (features by `extractor`, after `as_saved_png` as the official PNG round trip), LPIPS diversity among
+    each source's raw outputs if `lpips_fn`. Mode `label` scores a deterministic translator `task.translate(x,
+    c_onehot)` (StarGAN v1, CycleGAN) the same way, with one output per source and no LPIPS. Returns `{mode: {"fid":
+    {pair: v}, "fid_mean": m, "lpips": {pair: v}, "lpips_mean": m}}` (lpips keys only with `lpips_fn`);
+    `progress=True` shows a bar over the pairs."""
     bad = set(modes) - {"latent", "reference", "label"}
     if bad: raise ValueError(f"unknown modes {sorted(bad)}: expected 'latent', 'reference' and/or 'label'")
     if num_outs < 1: raise ValueError(f"num_outs must be at least 1, got {num_outs}")
@@ -283,24 +315,33 @@ def official_protocol(task, images: torch.Tensor, domains: torch.Tensor, extract
     domains = domains.long().cpu()
     real_images = images if real_images is None else real_images
     real_domains = domains if real_domains is None else real_domains.long().cpu()
-    if len(domains) != len(images) or len(real_domains) != len(real_images):
+    ref_images = images if ref_images is None else ref_images
+    ref_domains = domains if ref_domains is None else ref_domains.long().cpu()
+    if len(domains) != len(images) or len(real_domains) != len(real_images) or len(ref_domains) != len(ref_images):
         raise ValueError(f"one domain per image expected: {len(images)} images and {len(domains)} domains, "
-                         f"{len(real_images)} real images and {len(real_domains)} real domains")
+                         f"{len(real_images)} real images and {len(real_domains)} real domains, "
+                         f"{len(ref_images)} reference images and {len(ref_domains)} reference domains")
     names = list(domain_names) if domain_names is not None else getattr(getattr(task, "cfg", None), "label_names", None)
     n_dom = int(max(domains.max(), real_domains.max())) + 1
     if names is not None: n_dom = max(n_dom, len(names))
-    real_feats = {t: extract_features(extractor, real_images[real_domains == t], batch_size)
+    real_feats = {t: extract_features(extractor, as_saved_png(real_images[real_domains == t]), batch_size)
                   for t in range(n_dom) if (real_domains == t).sum() >= 2}
     jobs = [(m, s, t) for m in modes for t in range(n_dom) if t in real_feats
             for s in range(n_dom) if s != t and (domains == s).any()]
+    no_refs = sorted({t for m, s, t in jobs if m == "reference" and not (ref_domains == t).any()})
+    if no_refs:
+        raise ValueError(f"reference-guided evaluation needs reference images of every target domain; domains "
+                         f"{[names[t] if names else t for t in no_refs]} have none")
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(jobs), desc="eval", unit="pair", dynamic_ncols=True)
     out = {m: {"fid": {}, **({"lpips": {}} if lpips_fn is not None and m != "label" else {})} for m in modes}
     gens = {m: torch.Generator().manual_seed(seed) for m in modes}
+    draws = {}                                                   # one stream of references per target, as the official loader
     for mode, s, t in jobs:
-        g, x, refs = gens[mode], images[domains == s], real_images[real_domains == t]
+        g, x, refs = gens[mode], images[domains == s], ref_images[ref_domains == t]
+        if mode == "reference" and t not in draws: draws[t] = _Draws(len(refs), g)
         k_outs = 1 if mode == "label" else num_outs
         outs = []
         for _ in range(k_outs):
@@ -310,13 +351,14 @@ def official_protocol(task, images: torch.Tensor, domains: torch.Tensor, extract
                 if mode == "latent":
                     fakes.append(task.translate_latent(xb, t, torch.randn(len(xb), task.cfg.latent_dim, generator=g)).cpu())
                 elif mode == "reference":
-                    fakes.append(task.translate_reference(xb, refs[torch.randint(len(refs), (len(xb),), generator=g)], t).cpu())
+                    fakes.append(task.translate_reference(xb, refs[draws[t].take(len(xb))], t).cpu())
                 else:
                     fakes.append(task.translate(xb, F.one_hot(torch.full((len(xb),), t), n_dom).float()).cpu())
             outs.append(torch.cat(fakes))
-        outs = torch.stack(outs, 1)                                              # [n, K, 3, H, W]
+        outs = torch.stack(outs, 1)                                              # [n, K, 3, H, W], raw outputs
         key = _pair_name(names, s, t)
-        out[mode]["fid"][key] = fid_from_features(extract_features(extractor, outs.flatten(0, 1), batch_size), real_feats[t])
+        saved = as_saved_png(outs.flatten(0, 1))                                 # what the official FID reads from disk
+        out[mode]["fid"][key] = fid_from_features(extract_features(extractor, saved, batch_size), real_feats[t])
         if "lpips" in out[mode]:
             out[mode]["lpips"][key] = lpips_diversity(outs, lpips_fn, batch_size)
         if bar is not None: bar.update(1); bar.set_postfix_str(f"{mode} {key}")

@@ -225,6 +225,7 @@ class V2Config:
     weight_decay: float = 1e-4
     ema_beta: float = 0.999
     batch_size: int = 8
+    randcrop_prob: float = 0.5       # official --randcrop_prob: share of training images given a random resized crop
     num_iters: int = 100_000         # official --total_iters
     ref_pool: int = 32               # reference images kept per domain
     train_reference: bool = True     # also train on reference-guided fakes (official: always; False is an ablation)
@@ -248,6 +249,8 @@ class V2Config:
             raise ValueError(f"ds_iter must be positive, got {self.ds_iter}")
         if not 0 <= self.ema_beta < 1:
             raise ValueError(f"ema_beta must lie in [0, 1), got {self.ema_beta}")
+        if not 0 <= self.randcrop_prob <= 1:
+            raise ValueError(f"randcrop_prob is a probability in [0, 1], got {self.randcrop_prob}")
 
     @classmethod
     def paper_afhq(cls, **overrides) -> "V2Config":
@@ -264,7 +267,7 @@ class V2Config:
         "Toy Faces hair colours on a laptop CPU in minutes (see the text for why the widths differ)."
         base = cls(image_size=32, dim_in=16, max_conv_dim=64, hidden_dim=64, style_dim=16, latent_dim=16, lr=3e-4,
                    f_lr=3e-6, batch_size=8, num_iters=3000, ds_iter=3000, ema_beta=0.99, ref_pool=32,
-                   label_names=list(TOY_HAIR))
+                   randcrop_prob=0.0, label_names=list(TOY_HAIR))
         return replace(base, **overrides)
 
 # %% ../nbs/07_diversity_loss.ipynb #2530b54f
