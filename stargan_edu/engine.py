@@ -395,8 +395,9 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
             # Python floats cost nothing to check; tensors (a sync each) only on log steps
             bad = [k for k, v in record.items() if (log_step or not torch.is_tensor(v)) and not math.isfinite(float(v))]
             if bad:
-                raise TrainingStopped(f"step {step}: the loss {', '.join(f'{k} = {float(record[k])}' for k in bad)} is not "
-                                      f"finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
+                many = len(bad) > 1
+                raise TrainingStopped(f"step {step}: the loss{'es' * many} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
+                                      f"{'are' if many else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
                                       "(the run's settings are in config.json)")
             if log_step:
                 rec = {"step": step, **{k: float(v) for k, v in record.items()},
