@@ -174,7 +174,11 @@ def _resume_notes(args: argparse.Namespace, cfg: dict, out: Path) -> list[str]:
              ("--labels", args.labels, data.get("labels")), ("--size", args.size, cfg.get("image_size")),
              ("--batch", args.batch, cfg.get("batch_size")), ("--preset", args.preset if args.preset != "cpu" else None, None)]
     notes = [f"{flag} {v}" for flag, v, have in given if v is not None and v != have]
-    return notes + [f"--set {s}" for s in getattr(args, "set", None) or []]
+    for s in getattr(args, "set", None) or []:    # a --set that repeats the run's own value changes nothing
+        try: same = all(cfg.get(k) == v for k, v in parse_setting(s, cfg).items())
+        except ValueError: same = False
+        if not same: notes.append(f"--set {s}")
+    return notes
 
 def train(args: argparse.Namespace) -> dict:
     "Train `args.model` on `args.data` into `args.out` (`stargan-edu train --help`); returns the metrics."

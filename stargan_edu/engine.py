@@ -119,6 +119,8 @@ class InfiniteLoader:
     "Endless shuffled batches from `dataset`; its position `(epoch, pos)` is saved and restored exactly."
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, shuffle: bool = True,
                  num_workers: int = 0, collate_fn: Callable = default_collate, pin_memory: bool = False):
+        if not (isinstance(batch_size, int) and batch_size >= 1):   # 0 or less would never yield a batch
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if isinstance(dataset, IterableDataset):
             self.n = None
         else:

@@ -516,3 +516,28 @@ def test_translate_with_an_official_v2_checkpoint(tmp_path, face, capsys):
     assert Image.open(tmp_path / "ref.png").size == (2 * 32 + 6, 32 + 4)
     code, err = run(capsys, *base, "--target", "cat", "--out", tmp_path / "x.png")
     one_line_error(code, err, "unknown label 'cat'", "domain0")
+
+
+# ---------------------------------------------------------------- a few more
+
+def test_a_batch_size_below_one_never_reaches_the_loader():
+    from stargan_edu.engine import InfiniteLoader
+    for b in (0, -4):
+        with pytest.raises(ValueError, match="batch_size must be a whole number >= 1"):
+            InfiniteLoader(list(range(10)), batch_size=b)
+
+
+def test_an_unknown_celeba_attribute(tmp_path, capsys):
+    from stargan_edu.toyfaces import write_celeba_layout
+    root = write_celeba_layout(tmp_path / "celeba", n=8, size=16)
+    code, err = run(capsys, "train", "--model", "v1", "--data", root, "--labels", "Blonde_Hair,Male", "--out", tmp_path / "r",
+                    "--steps", "1", "--quiet", "--device", "cpu")
+    one_line_error(code, err, "unknown CelebA attribute 'Blonde_Hair'", "did you mean 'Blond_Hair'")
+
+
+def test_resume_with_the_same_settings_says_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "v1", "--out", str(out), "--steps", "2", "--set", "g_lr=0.0002", *TINY]) == 0
+    capsys.readouterr()
+    assert main(["train", "--model", "v1", "--out", str(out), "--steps", "3", "--resume", "--set", "g_lr=0.0002", *TINY]) == 0
+    assert "ignored" not in capsys.readouterr().err
