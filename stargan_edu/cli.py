@@ -570,9 +570,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--eval-batch", type=_count(1), default=64, help="batch size of the evaluation (default 64)")
     common(e)
 
-    r = sub.add_parser("translate", help="translate your images with a trained run or an official v1 checkpoint")
+    r = sub.add_parser("translate", help="translate your images with a trained run or an official v1 or v2 checkpoint")
     src = r.add_mutually_exclusive_group(required=True)
-    src.add_argument("--run", help="run folder of a v1 model")
+    src.add_argument("--run", help="run folder of a trained model (v1, CycleGAN or v2)")
     src.add_argument("--official-v1", help="an official StarGAN v1 *-G.ckpt (inputs: centre square, bilinear resize, as its test code)")
     src.add_argument("--official-v2", help="an official StarGAN v2 *_nets_ema.ckpt (with --ref, or a style drawn from --seed)")
     r.add_argument("--names", help="with --official-v1 (required) or --official-v2: the label or domain names in training order, comma-separated")
@@ -589,7 +589,7 @@ def _message(e: BaseException) -> str:
     import pickle
     from stargan_edu.engine import TrainingStopped
     if isinstance(e, OSError) and e.strerror:   # from the operating system: a read-only folder, a full disk, …
-        return f"{e.strerror}: {e.filename}" + (" (check the path, that the folder is writable and that there is space left)" if e.filename else "")
+        return f"{e.strerror}: {e.filename} (check the path, that the folder is writable and that there is space left)" if e.filename else e.strerror
     if isinstance(e, (ValueError, FileNotFoundError, TrainingStopped)):
         return " ".join(str(e).split())
     if isinstance(e, pickle.UnpicklingError):
