@@ -90,6 +90,7 @@ def write_metrics(run: str | Path, metrics: dict) -> Path:
     "Merge `metrics` into the run's `metrics.json` (strict JSON: a NaN or infinite score is refused, naming it)."
     p = Path(run) / "metrics.json"
     old = json.loads(p.read_text()) if p.exists() else {}
+    old = {k: v for k, v in old.items() if not _nonfinite({k: v})}   # NaN scores written by earlier versions go
     bad = _nonfinite(metrics)
     if bad:
         raise ValueError(f"the scores {bad[:5]} came out NaN or infinite, so they were not written to {p}: "

@@ -541,3 +541,10 @@ def test_resume_with_the_same_settings_says_nothing(tmp_path, capsys):
     capsys.readouterr()
     assert main(["train", "--model", "v1", "--out", str(out), "--steps", "3", "--resume", "--set", "g_lr=0.0002", *TINY]) == 0
     assert "ignored" not in capsys.readouterr().err
+
+
+def test_metrics_json_stays_strict_json(tmp_path):
+    (tmp_path / "metrics.json").write_text('{"fid": NaN, "steps": 2}')      # as an earlier version could write it
+    cli.write_metrics(tmp_path, {"oracle_preservation": 0.5})
+    assert json.loads((tmp_path / "metrics.json").read_text(), parse_constant=lambda t: pytest.fail(t)) == \
+        {"steps": 2, "oracle_preservation": 0.5}
