@@ -354,7 +354,7 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         bad = nonfinite_weights(task.nets)
         if bad:
             raise TrainingStopped(f"step {step}: the weights of {bad} are NaN or infinite, so no checkpoint was written; "
-                                  f"{kept()}. Lower the learning rates or loss weights")
+                                  f"{kept()}. Lower the learning rates or loss weights and train again")
         try:
             atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
                          "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
@@ -400,7 +400,7 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
                 many = len(bad) > 1
                 raise TrainingStopped(f"step {step}: the loss{'es' * many} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
                                       f"{'are' if many else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
-                                      "(the run's settings are in config.json)")
+                                      "and train again (resuming with the same settings repeats the same steps exactly)")
             if log_step:
                 rec = {"step": step, **{k: float(v) for k, v in record.items()},
                        "seconds": round(elapsed + time.perf_counter() - t0, 3)}
