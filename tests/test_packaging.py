@@ -38,8 +38,11 @@ def test_runtime_requirements_cover_the_course():
     # ipywidgets 7.7 (Colab) and 8.x must both be allowed
     spec = next(r for r in _settings()["requirements"] if _name(r) == "ipywidgets")
     assert "7.7" in spec and "<9" in spec
-    # nbdev's fastcore<2 pin must not leak into the runtime requirements (it would break Colab's fastai)
-    assert not any(_name(r) in ("nbdev", "fastcore", "execnb", "ghapi") for r in _settings()["requirements"])
+    # every notebook imports fastcore.test, so a plain `pip install` must bring fastcore; but only with a lower
+    # bound: nbdev's fastcore<2 pin stays in the dev requirements (an upper bound would fight Colab's fastai)
+    fastcore = [r for r in _settings()["requirements"] if _name(r) == "fastcore"]
+    assert len(fastcore) == 1 and ">=" in fastcore[0] and "<" not in fastcore[0], fastcore
+    assert not any(_name(r) in ("nbdev", "execnb", "ghapi") for r in _settings()["requirements"])
 
 
 def test_python_versions():
@@ -76,3 +79,36 @@ def test_package_data_ships_the_course_assets():
     assert {"cyclegan", "v1", "v2", "v2-no-ds", "v2-no-ref", "v2-no-r1"} <= set(names)
     for n in names:
         assert (compare / f"{n}.log.jsonl").exists() and (compare / f"{n}.png").exists(), n
+
+
+def _notebook_imports() -> dict[str, set[str]]:
+    "Top-level modules imported by the code cells of every notebook: {module: {notebook, …}}."
+    import json
+    found: dict[str, set[str]] = {}
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code": continue
+            for line in "".join(cell["source"]).splitlines():
+                m = re.match(r"\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", line)
+                if not m: continue
+                mods = [m.group(1)] if m.group(1) else [x.split(" as ")[0] for x in m.group(2).split(",")]
+                for mod in mods:
+                    top = mod.strip().split(".")[0]
+                    if top: found.setdefault(top, set()).add(nb.name)
+    return found
+
+
+def test_notebook_imports_are_runtime_requirements():
+    """What a notebook imports must come with `pip install stargan-edu` (the standard library, the package itself, or a
+    distribution in the runtime requirements): after a plain install every chapter must run, on Colab and on a laptop."""
+    from importlib.metadata import packages_distributions
+    dists = packages_distributions()
+    runtime = {_name(r) for r in _settings()["requirements"]}
+    runtime |= {"ipython"}          # ipywidgets depends on IPython
+    missing = {}
+    for mod, nbs in _notebook_imports().items():
+        if mod in sys.stdlib_module_names or mod in ("stargan_edu", "__future__"): continue
+        names = {d.lower().replace("_", "-") for d in dists.get(mod, [])} or {mod.lower()}
+        if not names & runtime:
+            missing[mod] = sorted(nbs)
+    assert not missing, f"notebooks import modules that `pip install stargan-edu` does not bring (add them to settings.ini's requirements): {missing}"
