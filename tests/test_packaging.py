@@ -70,10 +70,16 @@ def test_notebooks_follow_the_course_map():
 
 
 def test_package_data_ships_the_course_assets():
-    """The oracle and chapter 08's comparison records are read from the installed package (Colab has no bench/ folder):
-    setup.py must declare both folders, and every record must come with its log and sample grid."""
+    """The oracle, chapter 08's comparison records and the official-format fixtures are read from the installed package
+    (Colab has no bench/ or tests/ folder): setup.py must declare the folders, and every record must come with its log
+    and sample grid."""
     setup = (ROOT / "setup.py").read_text()
-    assert '"assets/*"' in setup and '"assets/compare/*"' in setup
+    assert '"assets/*"' in setup and '"assets/compare/*"' in setup and '"assets/official/*"' in setup
+    # the official-format fixtures chapters 03, 06 and 09 (and tests/) check the loaders against
+    official = ROOT / "stargan_edu" / "assets" / "official"
+    for tag in ("celeba-G", "celeba-io", "celeba-D", "celeba-D-io", "both-G", "both-io"):
+        assert (official / f"v1_official_{tag}.pt").is_file(), tag
+    assert {p.name for p in official.glob("v2_official_*.pt")} == {"v2_official_hpf0.pt", "v2_official_hpf1.pt"}
     compare = ROOT / "stargan_edu" / "assets" / "compare"
     names = sorted(p.stem for p in compare.glob("*.json"))
     assert {"cyclegan", "v1", "v2", "v2-no-ds", "v2-no-ref", "v2-no-r1"} <= set(names)
