@@ -118,3 +118,20 @@ def test_notebook_imports_are_runtime_requirements():
         if not names & runtime:
             missing[mod] = sorted(nbs)
     assert not missing, f"notebooks import modules that `pip install stargan-edu` does not bring (add them to settings.ini's requirements): {missing}"
+
+
+COLAB = "https://colab.research.google.com/github/stargan-edu/stargan_edu/blob/main/nbs/"
+
+
+def test_every_notebook_opens_on_colab():
+    """The first code cell of every notebook installs the package on Colab and does nothing elsewhere (not exported,
+    guarded by `google.colab`); every chapter has a Colab badge in its title cell that opens that very notebook."""
+    import json
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+        assert "pip install" in first and '"google.colab" in sys.modules' in first and "#| export" not in first, (nb.name, first)
+        assert all(l.startswith((" ", "#", "import sys", "if ")) or not l.strip() for l in first.splitlines()), (nb.name, first)
+        if nb.name == "index.ipynb": continue
+        title = "".join(cells[0]["source"])
+        assert title.startswith("# ") and f"]({COLAB}{nb.name})" in title and "colab-badge.svg" in title, nb.name
