@@ -3,8 +3,8 @@
 This is what a student gets on Colab or after `pip install stargan-edu`: no repository around the notebook, no
 `tests/` folder, no `runs/` folder, no editable install. The script
 
-1. builds the wheel of this repository and installs it with `--no-deps` into a throw-away `--target` folder
-   (the dependencies already installed in the running Python are reused);
+1. builds the wheel of this repository (from a copy of the files git knows of) and installs it with `--no-deps`
+   into a throw-away `--target` folder (the dependencies already installed in the running Python are reused);
 2. copies each notebook alone into its own empty folder;
 3. runs it top to bottom in test mode (nbdev's `test_nb`, the runner of `nbdev_test`, with the project's test flags
    skipped) with that folder as the working directory and `PYTHONPATH` set to the target folder (and the folders
@@ -64,10 +64,26 @@ def _pip(*args: str, cwd: Path) -> None:
         raise SystemExit(f"run_alone: `pip {' '.join(args)}` failed:\n{p.stdout}{p.stderr}")
 
 
+def source_copy(dest: Path) -> Path:
+    """Copy the files git knows of (tracked, or new and not ignored) to `dest`: the wheel is built from what would be
+    committed, not from local runs, caches or data, and the build leaves nothing in the repository."""
+    p = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"run_alone: `git ls-files` failed in {ROOT}: {p.stderr.strip()}")
+    for rel in sorted(set(filter(None, p.stdout.split("\0")))):
+        src = ROOT / rel
+        if src.is_file():   # files deleted in the work tree are still listed by --cached
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    return dest
+
+
 def build_and_install(work: Path) -> Path:
     "Build the wheel of the repository and install it, without its dependencies, into `work/target`."
     wheels, target = work / "wheel", work / "target"
-    _pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT), cwd=work)
+    src = source_copy(work / "src")
+    _pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(src), cwd=work)
     wheel = next(wheels.glob("stargan_edu-*.whl"))
     _pip("install", "--no-deps", "--no-compile", "--target", str(target), str(wheel), cwd=work)
     if not (target / "stargan_edu" / "__init__.py").is_file():
