@@ -15,11 +15,13 @@ import pytest
 import torch
 from PIL import Image
 
+import stargan_edu
+
 from stargan_edu import cli, engine
 from stargan_edu.cli import main
 from stargan_edu.engine import TrainingStopped, load_checkpoint
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(stargan_edu.__file__).parent / "assets" / "official"   # the official-format fixtures ship in the package
 TINY = ["--size", "16", "--batch", "4", "--n-train", "32", "--quiet", "--device", "cpu", "--no-eval",
         "--sample-every", "100", "--log-every", "1"]
 
