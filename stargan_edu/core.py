@@ -5,7 +5,9 @@
 # %% ../nbs/10_core.ipynb #74e959db
 from __future__ import annotations
 
+import math
 import os
+import pickle
 import random
 from pathlib import Path
 
@@ -14,8 +16,8 @@ import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['get_device', 'seed_everything', 'in_test', 'pil_to_tensor', 'to_uint8', 'tensor_to_pil', 'image_grid', 'save_grid',
-           'show_grid', 'diagram']
+__all__ = ['get_device', 'seed_everything', 'in_test', 'pil_to_tensor', 'to_uint8', 'tensor_to_pil', 'check_images',
+           'check_labels', 'load_weights', 'image_grid', 'save_grid', 'show_grid', 'diagram']
 
 # %% ../nbs/10_core.ipynb #64fddfa9
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -73,6 +75,63 @@ def tensor_to_pil(x: torch.Tensor) -> Image.Image:
     if x.dim() != 3:
         raise ValueError(f"expected one image shaped [3, H, W], got {list(x.shape)}")
     return Image.fromarray(to_uint8(x))
+
+# %% ../nbs/10_core.ipynb #627bee23
+def check_images(x: torch.Tensor, who: str = "images", size: int | None = None, values: bool = False,
+                 tol: float = 0.25) -> torch.Tensor:
+    """Raise a clear error unless `x` is a float batch of RGB images `[B, 3, H, W]` (`size`: H = W = `size`).
+    `values=True` also checks the values are finite and in [-1, 1] (± `tol`); that costs one device sync, so use it
+    where images enter a model, not inside networks. Returns `x`."""
+    if not torch.is_tensor(x):
+        raise TypeError(f"{who} expects images as a torch tensor [B, 3, H, W] in [-1, 1], got {type(x).__name__}")
+    if not x.is_floating_point():
+        hint = " (uint8 pixels: use x.float() / 127.5 - 1)" if x.dtype == torch.uint8 else ""
+        raise ValueError(f"{who} expects float images in [-1, 1], got dtype {x.dtype}{hint}")
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"{who} expects images x shaped [B, 3, H, W] in [-1, 1], got {list(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != (size, size):
+        raise ValueError(f"{who} expects {size}×{size} images, got {x.shape[-2]}×{x.shape[-1]}")
+    if values and x.numel():
+        lo, hi = torch.stack(torch.aminmax(x.detach())).float().tolist()
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{who} got images with NaN or infinite values: expected finite values in [-1, 1]")
+        if lo < -1 - tol or hi > 1 + tol:
+            hint = " (pixels in [0, 255]? use x / 127.5 - 1)" if hi > 2 else ""
+            raise ValueError(f"{who} expects images in [-1, 1], got values in [{lo:.4g}, {hi:.4g}]{hint}")
+    return x
+
+def check_labels(c: torch.Tensor, num: int, who: str = "labels", names: list[str] | None = None,
+                 values: bool = True) -> torch.Tensor:
+    """Raise a clear error unless `c` is a label batch `[B, num]` with values in [0, 1] (0/1 per label; values in
+    between interpolate). `names` are quoted in the message. `values=True` costs one device sync. Returns `c`."""
+    what = f" over {list(names)}" if names is not None else ""
+    if not torch.is_tensor(c):
+        raise TypeError(f"{who} expects labels as a torch tensor [B, {num}]{what}, got {type(c).__name__}")
+    if c.dim() != 2 or c.shape[1] != num:
+        raise ValueError(f"{who} expects labels shaped [B, {num}]{what}, got {list(c.shape)}")
+    if values and c.numel():
+        lo, hi = torch.stack(torch.aminmax(c.detach().float())).tolist()
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 1:
+            raise ValueError(f"{who} expects labels{what} with values 0 or 1 (in [0, 1]), got values in [{lo:.4g}, {hi:.4g}]")
+    return c
+
+def load_weights(path: str | Path, what: str = "a checkpoint", map_location: str | torch.device = "cpu"):
+    """`torch.load(path, weights_only=True)`: tensors and plain containers only, never code. A missing, empty, truncated
+    or foreign file gets one message naming `what` was expected (no advice to unpickle it unsafely)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path}: expected {what}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): expected {what}; was its download or write interrupted?")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        why = "it holds Python objects other than tensors, which are refused because unpickling them could run code" \
+            if "weights_only" in str(e) or "Unsupported global" in str(e) else "it is not a PyTorch file"
+        raise ValueError(f"{path} cannot be loaded as {what}: {why}") from None
+    except (RuntimeError, EOFError, IndexError, KeyError, ValueError, OSError, AttributeError, TypeError) as e:
+        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{path} cannot be loaded as {what}: it is truncated, corrupt or not a PyTorch file ({first})") from None
 
 # %% ../nbs/10_core.ipynb #81d68171
 def image_grid(images: torch.Tensor, ncol: int = 8, pad: int = 2, pad_value: float = 1.0) -> torch.Tensor:

@@ -14,7 +14,8 @@ from torch.utils.data import Dataset
 
 from .engine import Task, preset_config, split_config
 from .toyfaces import ATTRS, HAIR_COLORS, render, sample_factors
-from .v1 import V1LRDecay, _check_images, reconstruction_loss
+from .core import check_images
+from .v1 import V1LRDecay, reconstruction_loss
 
 # %% auto #0
 __all__ = ['ResnetBlock', 'ResnetGenerator', 'init_weights', 'count_params', 'PatchDiscriminator', 'patch_receptive_field',
@@ -66,7 +67,7 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "ResnetGenerator")
+        check_images(x, "ResnetGenerator")
         if x.shape[-2] % 4 or x.shape[-1] % 4:
             raise ValueError(f"ResnetGenerator down-samples twice by 2, so H and W must be multiples of 4; got {x.shape[-2]}×{x.shape[-1]}")
         return self.model(x)
@@ -103,7 +104,7 @@ class PatchDiscriminator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "PatchDiscriminator")
+        check_images(x, "PatchDiscriminator")
         side = min(x.shape[-2:]) // 2 ** self.n_layers
         if side < 3:
             raise ValueError(f"PatchDiscriminator with n_layers={self.n_layers} needs images of at least "
@@ -274,7 +275,7 @@ def split_domains(batch: dict, label_names: list[str], domains: list[str]) -> tu
     `DomainPairs` (`[B, 2, 3, H, W]`, `[B, 2, c]`)."""
     img, lab = batch["image"], batch["label"]
     if img.dim() == 5: img, lab = img.flatten(0, 1), lab.flatten(0, 1)   # B pairs → 2B images
-    _check_images(img, "CycleGAN")
+    check_images(img, "CycleGAN")
     if lab.shape[0] != img.shape[0]:
         raise ValueError(f"batch has {img.shape[0]} images but {lab.shape[0]} labels")
     in_x, in_y = domain_masks(lab, label_names, domains)
@@ -329,6 +330,7 @@ class CycleGANTask(Task):
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         "One official iteration: G and F with the discriminators frozen, then D_X and D_Y on pooled fakes."
         cfg = self.cfg
+        check_images(batch["image"].flatten(0, -4), "CycleGANTask.train_step", values=True)   # pairs [B, 2, 3, H, W] too
         x, y = self.split(batch)
         if not len(x) and not len(y):             # no image of either domain in this batch: only the schedule moves on
             for s in self.scheds.values(): s.step()
@@ -364,7 +366,7 @@ class CycleGANTask(Task):
     @torch.no_grad()
     def translate(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         "Images `x` to target domains `c`: G(x) where the target is Y, F(x) where it is X (inference mode, no gradients)."
-        _check_images(x, "CycleGANTask.translate")
+        check_images(x, "CycleGANTask.translate", values=True)
         to_y = self._targets(c.cpu(), len(x)).to(self.device)
         x = x.to(self.device)
         mode = self.G.training
@@ -456,7 +458,7 @@ def scaling_table(ks=range(2, 9), ngf: int = 64, n_blocks: int = 9, conv_dim: in
 def cycle_view(fwd: nn.Module, back: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """The round trip of images `x` `[B, 3, H, W]`: `fake` = fwd(x), `rec` = back(fwd(x)), the cycle `error`
     |x − rec| averaged over the colour channels `[B, H, W]` (in [0, 2]) and its `mean_error` per image `[B]`."""
-    _check_images(x, "cycle_view")
+    check_images(x, "cycle_view")
     fake = fwd(x)
     rec = back(fake)
     err = (x - rec).abs().mean(1)

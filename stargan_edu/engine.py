@@ -9,6 +9,7 @@ import json
 import math
 import os
 import random
+import re
 import tempfile
 import time
 import warnings
@@ -20,11 +21,12 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, IterableDataset, DataLoader, default_collate
 
-from .core import save_grid
+from .core import save_grid, load_weights
 
 # %% auto #0
-__all__ = ['Task', 'preset_config', 'split_config', 'load_nets', 'InfiniteLoader', 'atomic_save', 'get_rng_state',
-           'set_rng_state', 'read_log', 'load_checkpoint', 'fit', 'plot_log']
+__all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'load_nets', 'InfiniteLoader', 'atomic_save', 'get_rng_state',
+           'set_rng_state', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder', 'run_folder_files',
+           'prepare_run_folder', 'nonfinite_weights', 'fit', 'plot_log']
 
 # %% ../nbs/12_engine.ipynb #32039def
 class Task:
@@ -117,6 +119,8 @@ class InfiniteLoader:
     "Endless shuffled batches from `dataset`; its position `(epoch, pos)` is saved and restored exactly."
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, shuffle: bool = True,
                  num_workers: int = 0, collate_fn: Callable = default_collate, pin_memory: bool = False):
+        if not (isinstance(batch_size, int) and batch_size >= 1):   # 0 or less would never yield a batch
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if isinstance(dataset, IterableDataset):
             self.n = None
         else:
@@ -248,25 +252,90 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if path.is_dir(): path = path / "checkpoints" / "last.pt"
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: expected a run folder with checkpoints/last.pt")
-    ck = torch.load(path, map_location=map_location, weights_only=True)
+    ck = load_weights(path, "a stargan_edu checkpoint (checkpoints/last.pt of a run folder)", map_location)
     if not isinstance(ck, dict) or ck.get("format") != "stargan_edu/1":
         raise ValueError(f"{path} is not a stargan_edu checkpoint (expected a dict with format 'stargan_edu/1'); "
                          "official StarGAN weights load with stargan_edu.pretrained instead")
     return ck
 
+# %% ../nbs/12_engine.ipynb #40f66ba2
+RUN_MARKER = "stargan_edu/1"                    # `config.json["run_folder"]` of every run folder `fit` writes
+_RUN_FILES = ("config.json", "log.jsonl", "metrics.json")
+_OWN = {"checkpoints": re.compile(r"last\.pt(\..+\.tmp)?"), "samples": re.compile(r"(step_\d+|translations)\.png")}
+
+class TrainingStopped(RuntimeError):
+    "Training stopped on a fault (a non-finite loss or weight, out of memory, a failed checkpoint write); the message says what to do."
+
+def is_run_folder(path: str | Path) -> bool:
+    "True if `path` is a run folder this library wrote: its config.json carries the marker (or has the keys `fit` writes)."
+    try:
+        cfg = json.loads((Path(path) / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(cfg, dict) and (cfg.get("run_folder") == RUN_MARKER or {"task", "steps", "batch_size", "seed", "device"} <= set(cfg))
+
+def run_folder_files(path: str | Path) -> tuple[list[Path], list[str]]:
+    "`(own, foreign)`: the files of run folder `path` that the library writes, and the names of everything else in it."
+    own, foreign = [], []
+    for p in sorted(Path(path).iterdir()):
+        if p.is_file() and p.name in _RUN_FILES: own.append(p)
+        elif p.is_dir() and p.name in _OWN:
+            for q in sorted(p.iterdir()):
+                (own.append(q) if q.is_file() and _OWN[p.name].fullmatch(q.name) else foreign.append(f"{p.name}/{q.name}"))
+        else: foreign.append(p.name)
+    return own, foreign
+
+def prepare_run_folder(out: str | Path, clear: bool = False) -> Path:
+    """Make `out` ready to hold a run and return it. Refused: a file, and a folder that is not a run folder but holds a
+    config.json, log.jsonl, metrics.json or checkpoints/ of its own (they would be overwritten). `clear=True` (a fresh
+    run) deletes a run folder's own files first, never anything else. Stale `checkpoints/last.pt.*.tmp` are removed."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file: expected a folder for the run (new, empty, or a run folder)")
+    if out.is_dir() and not is_run_folder(out):
+        clash = [n for n in (*_RUN_FILES, "checkpoints") if (out / n).exists()]
+        if clash:
+            raise ValueError(f"{out} is not a run folder but holds {clash}: refusing to overwrite files that stargan_edu "
+                             "did not write; choose a new or empty folder")
+    elif out.is_dir() and clear:
+        for f in run_folder_files(out)[0]: f.unlink()
+        for d in _OWN:
+            if (out / d).is_dir() and not any((out / d).iterdir()): (out / d).rmdir()
+    out.mkdir(parents=True, exist_ok=True)
+    for t in (out / "checkpoints").glob("last.pt.*.tmp"): t.unlink()   # left by a write that was killed
+    return out
+
+def nonfinite_weights(nets: dict[str, nn.Module]) -> list[str]:
+    "Names of the networks in `nets` with a NaN or infinite parameter or buffer (one device sync per network)."
+    bad = []
+    for name, net in nets.items():
+        ts = [t.detach() for t in net.state_dict().values() if torch.is_tensor(t) and t.is_floating_point()]
+        if ts and not bool(torch.stack([torch.isfinite(t).all() for t in ts]).all()): bad.append(name)
+    return bad
+
 # %% ../nbs/12_engine.ipynb #229754f9
+def _oom_message(task: Task, loader: InfiniteLoader, step: int, saved: int | None) -> str:
+    keep = f"the checkpoint of step {saved} is kept and --resume continues from it" if saved is not None else "no checkpoint was written yet"
+    return (f"out of memory on {task.device} at step {step + 1} with batch size {loader.batch_size}: lower the batch size "
+            f"(--batch, now {loader.batch_size}) or the image size (--size), or use a smaller model preset; {keep}")
+
 def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | None = None,
         minutes: float | None = None, sample_every: int = 500, ckpt_every: int = 1000, log_every: int = 10,
         resume: bool = False, sample_batch: dict | None = None, progress: bool = True,
         callbacks: tuple[Callable[[int, dict], None], ...] = ()) -> dict:
     """Train `task` on batches from `loader` until `steps` iterations (or `minutes` of training) in total.
     Writes config.json, log.jsonl, samples/ and checkpoints/last.pt into `out_dir`; `resume=True` continues
-    exactly from checkpoints/last.pt. `callbacks(step, record)` run after each log line. Returns a summary."""
+    exactly from checkpoints/last.pt. `callbacks(step, record)` run after each log line. Returns a summary.
+    A NaN or infinite loss (or weight) stops training with `TrainingStopped`, keeping the last good checkpoint."""
     if steps is None and minutes is None:
         raise ValueError("fit needs `steps`, `minutes` or both to know when to stop")
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    for name, v in (("steps", steps), ("minutes", minutes)):
+        if v is not None and not v > 0: raise ValueError(f"fit needs {name} > 0, got {v}")
+    for name, v in (("sample_every", sample_every), ("ckpt_every", ckpt_every), ("log_every", log_every)):
+        if not (isinstance(v, int) and v >= 1): raise ValueError(f"fit needs {name} to be a whole number >= 1, got {v!r}")
+    out = prepare_run_folder(out_dir)
     ck_path, log_path = out / "checkpoints" / "last.pt", out / "log.jsonl"
-    step, elapsed = 0, 0.0
+    step, elapsed, saved = 0, 0.0, None      # saved: the step of the checkpoint on disk from this run
     if resume and ck_path.exists():
         ck = load_checkpoint(ck_path, map_location=task.device)
         task.load_state_dict(ck["task"])
@@ -274,19 +343,32 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         step, elapsed, sample_batch = ck["step"], ck["train_seconds"], ck["sample_batch"]
         set_rng_state(ck["rng"])
         _truncate_log(log_path, step)
+        saved = step
     else:
         if resume: warnings.warn(f"--resume: no checkpoint in {out / 'checkpoints'}, starting from step 0")
         if log_path.exists(): log_path.unlink()
         if sample_batch is None: sample_batch = next(loader)
-    cfg = {"task": task.config(), "steps": steps, "minutes": minutes, "batch_size": loader.batch_size,
+    cfg = {"run_folder": RUN_MARKER, "task": task.config(), "steps": steps, "minutes": minutes, "batch_size": loader.batch_size,
            "seed": loader.seed, "device": str(task.device)}
     (out / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
     sample_batch = _to_device(sample_batch, task.device)
+    kept = lambda: (f"the last good checkpoint (step {saved}) is kept in {ck_path} and --resume continues from it"
+                    if saved is not None else "no checkpoint had been written yet")
 
     def checkpoint():
-        atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
-                     "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
-                     "sample_batch": _to_device(sample_batch, "cpu")}, ck_path)
+        nonlocal saved
+        bad = nonfinite_weights(task.nets)
+        if bad:
+            raise TrainingStopped(f"step {step}: the weights of {bad} are NaN or infinite, so no checkpoint was written; "
+                                  f"{kept()}. Lower the learning rates or loss weights and train again")
+        try:
+            atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
+                         "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
+                         "sample_batch": _to_device(sample_batch, "cpu")}, ck_path)
+        except OSError as e:
+            raise TrainingStopped(f"could not write the checkpoint of step {step} ({e.strerror or e}); {kept()}. "
+                                  "Free some disk space, then --resume") from e
+        saved = step
 
     def draw_samples():
         with torch.random.fork_rng(devices=[task.device] if task.device.type == "cuda" else []):
@@ -303,17 +385,32 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         bar = tqdm(total=None if steps is None else total, initial=step, desc="train", unit="step", dynamic_ncols=True)
     task.train()
     t0 = time.perf_counter()
+    oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
     try:
         while step < total and (minutes is None or elapsed + time.perf_counter() - t0 < minutes * 60):
             batch = _to_device(next(loader), task.device)
-            record = task.train_step(batch, step)
+            try:
+                record = task.train_step(batch, step)
+            except oom:
+                raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
+            except RuntimeError as e:     # MPS (and older CUDA) report running out of memory as a RuntimeError
+                if "out of memory" not in str(e).lower(): raise
+                raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
             n_images += _batch_size(batch)
             step += 1
             if bar is not None: bar.update(1)
-            if step % log_every == 0 or step == total:
+            log_step = step % log_every == 0 or step == total
+            # Python floats cost nothing to check; tensors (a sync each) only on log steps
+            bad = [k for k, v in record.items() if (log_step or not torch.is_tensor(v)) and not math.isfinite(float(v))]
+            if bad:
+                many = len(bad) > 1
+                raise TrainingStopped(f"step {step}: the loss{'es' * many} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
+                                      f"{'are' if many else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
+                                      "and train again (resuming with the same settings repeats the same steps exactly)")
+            if log_step:
                 rec = {"step": step, **{k: float(v) for k, v in record.items()},
                        "seconds": round(elapsed + time.perf_counter() - t0, 3)}
-                with open(log_path, "a") as f: f.write(json.dumps(rec) + "\n")
+                with open(log_path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
                 if bar is not None: bar.set_postfix({k: f"{v:.3g}" for k, v in list(record.items())[:4]}, refresh=False)
                 for cb in callbacks: cb(step, rec)
             if step % sample_every == 0: draw_samples()

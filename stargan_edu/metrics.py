@@ -36,6 +36,10 @@ def _as_features(features, what: str = "features") -> np.ndarray:
         raise ValueError(f"{what}: expected a 2-D array [N, d] (one feature row per image), got shape {list(f.shape)}")
     if f.shape[0] < 2:
         raise ValueError(f"{what}: need at least 2 feature rows to estimate a covariance, got {f.shape[0]}")
+    if not np.isfinite(f).all():
+        bad = int((~np.isfinite(f)).any(1).sum())
+        raise ValueError(f"{what}: {bad} of {f.shape[0]} feature rows hold NaN or infinite values; expected finite "
+                         "features (were the images, or the model that made them, NaN?)")
     return f
 
 def feature_stats(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

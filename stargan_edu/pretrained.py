@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import torch
+from .core import load_weights
 from .v1 import Generator, CELEBA_ATTRS
 from .v2 import V2Translator
 
@@ -56,7 +57,7 @@ def load_official_v1(path: str | Path | dict, device: torch.device | str = "cpu"
         if not path.is_file():
             raise FileNotFoundError(f"no checkpoint at {path}: download one with yunjey/stargan's "
                                     "`bash download.sh pretrained-celeba-128x128` (it writes stargan_celeba_128/models/200000-G.ckpt)")
-        sd = torch.load(path, map_location="cpu", weights_only=True)
+        sd = load_weights(path, "an official StarGAN v1 *-G.ckpt")
     cfg = official_v1_config(sd)
     sd = _strip_module(sd)
     G = Generator(**cfg)

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from .adain import Generator, HighPass, ResBlk, _log2_size
+from .core import load_weights
 from .mapping import MappingNetwork, pick_domain
 
 # %% auto #0
@@ -155,7 +156,7 @@ def _load_strict(net: nn.Module, sd: dict, name: str, config: dict) -> nn.Module
 def nets_from_official_v2(state: dict | str | Path, w_hpf: float | None = None) -> SimpleNamespace:
     "Networks from an official StarGAN v2 `*_nets_ema.ckpt` (a dict of state dicts, or its path): `.generator`, `.mapping_network`, `.style_encoder`, `.discriminator` (or None), `.config`."
     if isinstance(state, (str, Path)):
-        state = torch.load(state, map_location="cpu", weights_only=True)
+        state = load_weights(state, "an official StarGAN v2 *_nets_ema.ckpt")
     if not isinstance(state, dict) or not all(k in state for k in V2_NETS):
         keys = sorted(state)[:6] if isinstance(state, dict) else type(state).__name__
         hint = (" It looks like a single state_dict (e.g. a StarGAN v1 *-G.ckpt): use load_official_v1 for those."

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import show_grid
+from .core import show_grid, check_images, check_labels
 from .engine import Task, preset_config, split_config
 
 # %% auto #0
@@ -55,11 +55,6 @@ class ResidualBlock(nn.Module):
         return x + self.main(x)
 
 # %% ../nbs/02_v1_losses.ipynb #906f671d
-def _check_images(x: torch.Tensor, who: str) -> None:
-    if not torch.is_tensor(x) or x.dim() != 4 or x.shape[1] != 3:
-        shape = list(x.shape) if torch.is_tensor(x) else type(x).__name__
-        raise ValueError(f"{who} expects images x shaped [B, 3, H, W] in [-1, 1], got {shape}")
-
 class Generator(nn.Module):
     """StarGAN v1 generator `G(x, c)`: images `x` `[B, 3, H, W]` in [-1, 1] and target labels `c` `[B, c_dim]`
     to translated images `[B, 3, H, W]` in [-1, 1]. `conv_dim` channels after the first layer, `down` stride-2
@@ -86,7 +81,7 @@ class Generator(nn.Module):
         self.main = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "Generator")
+        check_images(x, "Generator")   # shape and dtype (appendix 10)
         b, _, h, w = x.shape
         if not torch.is_tensor(c) or c.dim() != 2 or c.shape[0] != b or c.shape[1] != self.c_dim:
             shape = list(c.shape) if torch.is_tensor(c) else type(c).__name__
@@ -117,7 +112,7 @@ class Discriminator(nn.Module):
         self.conv2 = nn.Conv2d(dim, c_dim, kernel_size=image_size // 2 ** repeat_num, bias=False)           # D_cls
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_images(x, "Discriminator")
+        check_images(x, "Discriminator")
         if x.shape[-2:] != (self.image_size, self.image_size):
             raise ValueError(f"this Discriminator was built for {self.image_size}×{self.image_size} images "
                              f"(its D_cls kernel covers the whole feature map); got {x.shape[-2]}×{x.shape[-1]}")
@@ -346,12 +341,12 @@ class V1Task(Task):
         if label.dim() != 2 or label.shape[1] != self.cfg.c_dim:
             raise ValueError(f"batch['label'] must be shaped [B, c_dim] = [B, {self.cfg.c_dim}] "
                              f"({self.cfg.label_kind} labels {self.cfg.label_names}), got {list(label.shape)}")
-        return label.float()
+        return check_labels(label, self.cfg.c_dim, "batch['label']", self.cfg.label_names).float()
 
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         "One official iteration (0-based `step`): D update, then a G update every `n_critic` iterations."
         cfg, G, D = self.cfg, self.G, self.D
-        x_real, c_org = batch["image"], self._labels(batch["label"])
+        x_real, c_org = check_images(batch["image"], "V1Task.train_step", values=True), self._labels(batch["label"])
         c_trg = c_org[torch.randperm(c_org.shape[0]).to(c_org.device)]    # 1. target domains: shuffled labels
         G.train(); D.train()
         g_step = (step + 1) % cfg.n_critic == 0
@@ -383,6 +378,7 @@ class V1Task(Task):
         mode = self.G.training
         self.G.eval()
         try:
+            check_images(x, "V1Task.translate", values=True); check_labels(c, self.cfg.c_dim, "V1Task.translate", self.cfg.label_names)
             return self.G(x.to(self.device), c.to(self.device))
         finally:
             self.G.train(mode)

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .core import image_grid, show_grid
+from .core import image_grid, show_grid, check_images, check_labels
 from .engine import Task, preset_config, split_config
 from .adain import Generator
 from .mapping import MappingNetwork
@@ -285,7 +285,7 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 def _domains(label: torch.Tensor, num_domains: int) -> torch.Tensor:
     "Domain indices `[N]` from one-hot labels `[N, K]` (or indices `[N]`), with a clear error otherwise."
     if label.dim() == 2 and label.shape[1] == num_domains:
-        return label.argmax(1)
+        return check_labels(label, num_domains, "one-hot domain labels").argmax(1)
     if label.dim() == 1 and not label.dtype.is_floating_point:
         return label.long()
     raise ValueError(f"batch['label'] must be one-hot [N, {num_domains}] (single-domain labels) or indices [N], "
@@ -329,7 +329,7 @@ class V2Translator:
     @torch.no_grad()
     def translate_latent(self, x: torch.Tensor, y_trg: torch.Tensor | int, z: torch.Tensor | None = None) -> torch.Tensor:
         "Latent-guided synthesis with the averaged nets: $G_{ema}(x, F_{ema,y}(z))$; `z` `[N, latent_dim]` (random if None)."
-        x = x.to(self.device)
+        x = check_images(x, "translate_latent", values=True).to(self.device)
         if z is None:
             z = torch.randn(x.shape[0], self.cfg.latent_dim)
         z = z.to(self.device).expand(x.shape[0], -1)
@@ -338,7 +338,7 @@ class V2Translator:
     @torch.no_grad()
     def translate_reference(self, x: torch.Tensor, x_ref: torch.Tensor, y_trg: torch.Tensor | int) -> torch.Tensor:
         "Reference-guided synthesis with the averaged nets: $G_{ema}(x, E_{ema,y}(x_{ref}))$; one reference may style every `x`."
-        x, x_ref = x.to(self.device), x_ref.to(self.device)
+        x, x_ref = (check_images(t, "translate_reference", values=True).to(self.device) for t in (x, x_ref))
         s = self.E_ema(x_ref, _as_domains(y_trg, x_ref.shape[0], self.device))
         return self.G_ema(x, s.expand(x.shape[0], -1) if s.shape[0] == 1 else s)
 
@@ -378,7 +378,7 @@ class V2Task(Task, V2Translator):
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         "One official iteration: D (latent), D (reference), G+F+E (latent), G (reference), EMA, diversity-weight decay."
         cfg, nets, opts = self.cfg, self.nets, self.opts
-        x_real = batch["image"]
+        x_real = check_images(batch["image"], "V2Task.train_step", values=True)
         y_org = _domains(batch["label"], cfg.num_domains).to(self.device)
         n = x_real.shape[0]
         # 1. targets, references and latent codes

@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import stargan_edu
 from stargan_edu.core import seed_everything
 from stargan_edu.engine import InfiniteLoader, fit
 from stargan_edu.mask import (DATASETS, JointConfig, JointTask, JointToyFaces, KnownLabels, default_config,
@@ -13,7 +14,7 @@ from stargan_edu.mask import (DATASETS, JointConfig, JointTask, JointToyFaces, K
 from stargan_edu.pretrained import load_official_v1
 from stargan_edu.v1 import Discriminator, discriminator_loss
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
 
 def tiny(**kw):

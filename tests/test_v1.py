@@ -5,11 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import stargan_edu
 from stargan_edu.pretrained import load_official_v1, official_v1_config
 from stargan_edu.v1 import (CELEBA_ATTRS, Discriminator, Generator, V1Config, V1LRDecay, V1Task, classification_loss,
                             create_test_labels, discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss)
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
 
 def _load(name):

@@ -1,6 +1,6 @@
 """StarGAN v2 networks: official parameter counts, parity with the official code, checkpoint loading.
 
-The fixtures `tests/fixtures/v2_official_*.pt` were generated once by running the network classes of the official
+The fixtures `stargan_edu/assets/official/v2_official_*.pt` were generated once by running the network classes of the official
 clovaai/stargan-v2 `core/model.py` at small sizes (base width `dim_in` and the mapping network's hidden width made
 arguments; forward passes unchanged), with perturbed random weights. Each holds `nets_ema` (the official checkpoint
 format), fixed `inputs`, the official `outputs` and the `config` used.
@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
+import stargan_edu
 from stargan_edu.adain import Generator
 from stargan_edu.mapping import MappingNetwork
 from stargan_edu.style_encoder import Discriminator, StyleEncoder, nets_from_official_v2
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
 
 def load_fixture(name: str) -> dict:
