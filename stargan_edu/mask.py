@@ -195,8 +195,9 @@ class JointConfig(V1Config):
     @classmethod
     def cpu(cls, **overrides) -> "JointConfig":
         """`V1Config.cpu()` with a batch of 32 (about 16 per data set, as each single-data-set batch of the CPU preset)
-        and the paper's reconstruction weight of 10, with which this chapter's runs were measured."""
-        return super().cpu(**_unify({"batch_size": 32, "lambda_rec": 10.0, **overrides}))
+        the paper's reconstruction weight of 10 and the official two down-samplings in G, with which this chapter's
+        runs were measured."""
+        return super().cpu(**_unify({"batch_size": 32, "lambda_rec": 10.0, "g_down": 2, **overrides}))
 
     @classmethod
     def paper(cls, **overrides) -> "JointConfig":
