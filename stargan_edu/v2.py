@@ -515,6 +515,7 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
     if lp: res["lpips"] = torch.cat(lp).mean().item()
     return res
 
+# %% ../nbs/07_diversity_loss.ipynb #6a7eed74
 @torch.no_grad()
 def evaluate_reference(task: V2Translator, oracle, src_images: torch.Tensor, src_factors: dict[str, torch.Tensor],
                        ref_images: torch.Tensor, ref_factors: dict[str, torch.Tensor], style: Sequence[str],
@@ -615,6 +616,7 @@ def _domain_dropdown(task: V2Translator, description: str = "domain"):
     import ipywidgets as widgets
     return widgets.Dropdown(options=[(n, i) for i, n in enumerate(task.cfg.label_names)], value=0, description=description)
 
+# %% ../nbs/07_diversity_loss.ipynb #692c2fad
 def latent_explorer(task: V2Translator, x: torch.Tensor, n_sliders: int = 4, seed: int = 0):
     "Widget: a domain dropdown, sliders for the first `n_sliders` numbers of z and a 'new z' button; sources above, outputs below."
     import ipywidgets as widgets
@@ -643,6 +645,7 @@ def latent_explorer(task: V2Translator, x: torch.Tensor, n_sliders: int = 4, see
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #638f6c3b
 def interpolation_explorer(task: V2Translator, x: torch.Tensor, n: int = 6, seed: int = 0):
     "Widget: a domain dropdown and a 'new pair' button; each row interpolates between two latent-guided styles."
     import ipywidgets as widgets
@@ -662,6 +665,7 @@ def interpolation_explorer(task: V2Translator, x: torch.Tensor, n: int = 6, seed
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #d6a7a1f1
 def reference_picker(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor, y_gallery: torch.Tensor):
     "Widget: pick a reference from `gallery` (`[R, 3, H, W]`, domains `y_gallery`); the sources take its style."
     import ipywidgets as widgets
@@ -680,6 +684,7 @@ def reference_picker(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor,
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #57f3bc9c
 def reference_grid_explorer(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor, y_gallery: torch.Tensor, n_ref: int = 5):
     "Widget: sources × references (the paper's figure layout); choose the references' domain and shuffle them."
     import ipywidgets as widgets
