@@ -322,7 +322,8 @@ class CycleGANTask(Task):
         "One official iteration: G and F with the discriminators frozen, then D_X and D_Y on pooled fakes."
         cfg = self.cfg
         x, y = self.split(batch)
-        if not len(x) and not len(y):             # no image of either domain in this batch: only the schedule moves on
+        alone = self.runtime is None or self.runtime.world_size == 1   # with several ranks, every rank takes every step
+        if not len(x) and not len(y) and alone:   # no image of either domain in this batch: only the schedule moves on
             for s in self.scheds.values(): s.step()
             return {"n_x": 0.0, "n_y": 0.0}
         self.train()

@@ -12,6 +12,7 @@ import random
 import re
 import tempfile
 import time
+import types
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class Task:
         if not names or any(k not in self.opts for k in names):
             raise ValueError(f"optimize needs the names of the optimisers to step, from {sorted(self.opts)}; got {list(names)}")
         self.zero_grad()
-        loss.backward()
+        if loss.requires_grad: loss.backward()     # no graph: nothing to learn here (with several ranks: zeros to average)
         for k in names:
             if self.runtime is not None and self.runtime.world_size > 1:
                 average_gradients([p for g in self.opts[k].param_groups for p in g["params"]], self.runtime.world_size)
@@ -269,13 +270,11 @@ def _to_float32(out: Any) -> Any:
     if isinstance(out, dict): return {k: _to_float32(v) for k, v in out.items()}
     return out
 
-def _autocast_forward(forward: Callable, device_type: str, dtype: torch.dtype) -> Callable:
-    "`forward` under autocast to `dtype`, its floating-point outputs cast back to float32 (so losses stay float32)."
-    def run(*args, **kwargs):
-        with torch.autocast(device_type, dtype=dtype):
-            out = forward(*args, **kwargs)
-        return _to_float32(out)
-    return run
+def _bf16_forward(self: nn.Module, *args, **kwargs) -> Any:
+    "The module's own `forward` under CUDA autocast to bfloat16, its floating-point outputs cast back to float32."
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = type(self).forward(self, *args, **kwargs)
+    return _to_float32(out)
 
 def channels_last(batch: Any) -> Any:
     "Every 4-d floating-point tensor of `batch` (a tensor, dict, list or tuple) in the channels_last memory format."
@@ -293,8 +292,7 @@ def apply_settings(task: Task, settings: RunSettings) -> Task:
         if dev.type != "cuda":
             raise ValueError(f"precision 'bf16' (autocast) is offered on CUDA only; this task runs on {dev}: use 'fp32'")
         for net in task.nets.values():
-            if not getattr(net, "_autocast", False):
-                net.forward, net._autocast = _autocast_forward(net.forward, "cuda", torch.bfloat16), True
+            net.forward = types.MethodType(_bf16_forward, net)    # bound to the net: a deep copy binds to the copy
     if settings.channels_last:
         for net in task.nets.values(): net.to(memory_format=torch.channels_last)
     if settings.cudnn_benchmark:
