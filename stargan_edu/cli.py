@@ -556,7 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=_count(1), default=None, help="image size in pixels (default: the preset's)")
     t.add_argument("--steps", type=_count(1), default=None, help="total training iterations (default: the preset's)")
     t.add_argument("--minutes", type=_positive, default=None, help="stop after this many minutes of training")
-    t.add_argument("--batch", type=_count(1), default=None, help="batch size (default: the preset's)")
+    t.add_argument("--batch", type=_count(1), default=None,
+                   help="batch size (default: the preset's); under torchrun each process's, the global batch being N times it")
     t.add_argument("--n-train", type=_count(1), default=10000, help="Toy Faces to render for training (default 10000)")
     t.add_argument("--workers", type=_count(0), default=0, help="data-loading worker processes (default 0)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt exactly")
