@@ -19,12 +19,13 @@ import torch
 
 from .core import get_device, seed_everything, pil_to_tensor, save_grid, tensor_to_pil
 from .engine import InfiniteLoader, fit, load_checkpoint, is_run_folder, nonfinite_weights, prepare_run_folder
+from .engine import RunSettings, init_distributed
 
 # %% auto #0
 __all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'resolve_preset', 'run_config',
-           'parse_setting', 'check_settings', 'training_stream', 'train', 'load_run', 'evaluate', 'domain_images',
-           'make_extractor', 'make_lpips', 'source_split', 'protocol_scores', 'target_vector', 'read_images',
-           'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
+           'parse_setting', 'check_settings', 'training_stream', 'run_settings', 'train', 'load_run', 'evaluate',
+           'domain_images', 'make_extractor', 'make_lpips', 'source_split', 'protocol_scores', 'target_vector',
+           'read_images', 'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
 
 # %% ../nbs/13_cli.ipynb #59909824
 MODELS: dict[str, str] = {"cyclegan": "stargan_edu.cyclegan", "v1": "stargan_edu.v1", "v2": "stargan_edu.v2",
@@ -221,9 +222,18 @@ def _resume_notes(args: argparse.Namespace, cfg: dict, out: Path) -> list[str]:
         if not same: notes.append(f"--set {s}")
     return notes
 
+_SPEED_FLAGS = ("precision", "channels_last", "compile", "fused_adam", "cudnn_benchmark")
+
+def run_settings(args: argparse.Namespace, recorded: dict | None = None) -> RunSettings:
+    "The speed settings of a run: the flags given, else (on `--resume`) the run's recorded ones, else exact float32."
+    given = {k: getattr(args, k, None) for k in _SPEED_FLAGS}
+    return RunSettings(**{**(recorded or {}), **{k: v for k, v in given.items() if v is not None}})
+
 def train(args: argparse.Namespace) -> dict:
-    "Train `args.model` on `args.data` into `args.out` (`stargan-edu train --help`); returns the metrics."
-    device = get_device(args.device)
+    """Train `args.model` on `args.data` into `args.out` (`stargan-edu train --help`); returns the metrics.
+    Started by `torchrun --nproc_per_node=N -m stargan_edu.cli train …`, it trains on N data-parallel ranks:
+    `--batch` is then each rank's batch, rank 0 writes the run folder and scores the model."""
+    rt, device = init_distributed(get_device(args.device))
     out = Path(args.out)
     resuming = args.resume and (out / "checkpoints" / "last.pt").exists()
     if resuming:
@@ -235,13 +245,18 @@ def train(args: argparse.Namespace) -> dict:
             print(f"stargan-edu train: note: --resume continues {out} with its own settings (config.json); "
                   f"ignored: {', '.join(notes)}", file=sys.stderr)
         if args.steps: cfg["num_iters"] = max(cfg["num_iters"], args.steps)
+        settings = run_settings(args, json.loads((out / "config.json").read_text()).get("settings"))
     else:
-        cfg = check_settings(run_config(args))
-        prepare_run_folder(out)       # refuses a file, or a folder with someone else's config.json/log.jsonl/metrics.json
-        if (out / "checkpoints" / "last.pt").exists():
-            raise ValueError(f"{out} already holds a trained run (checkpoints/last.pt): add --resume to continue it, "
-                             "or choose another --out for a new run (nothing was changed)")
-        prepare_run_folder(out, clear=True)   # a run folder without a checkpoint: its old log, metrics and samples go
+        cfg, settings = check_settings(run_config(args)), run_settings(args)
+        if rt.is_main:                # one rank prepares the folder; fit makes the others wait for it
+            prepare_run_folder(out)   # refuses a file, or a folder with someone else's config.json/log.jsonl/metrics.json
+            if (out / "checkpoints" / "last.pt").exists():
+                raise ValueError(f"{out} already holds a trained run (checkpoints/last.pt): add --resume to continue it, "
+                                 "or choose another --out for a new run (nothing was changed)")
+            prepare_run_folder(out, clear=True)   # a run folder without a checkpoint: its old log, metrics and samples go
+    if rt.world_size > 1 and cfg["model"] == "v1-joint":
+        raise ValueError("the joint model (--data toyfaces-joint) trains in one process only: a rank whose batch lacks "
+                         "one of the data sets would skip a step the others take; run it without torchrun")
     mod = model_module(cfg["model"])
     seed_everything(args.seed)
     augment = {k: cfg[k] for k in ("randcrop_prob", "load_size") if cfg.get(k)}   # the official training crops
@@ -252,12 +267,15 @@ def train(args: argparse.Namespace) -> dict:
         data.to(device)                              # in-memory data (Toy Faces) lives on the GPU: no host copies
     if device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest kernels
     data = training_stream(data, cfg, task)
-    loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers)
+    loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers,
+                            rank=rt.rank, world_size=rt.world_size)
     steps = None if args.minutes and not args.steps else cfg["num_iters"]
     if args.stop_at: steps = min(steps or args.stop_at, args.stop_at)
     summary = fit(task, loader, out, steps=steps, minutes=args.minutes, sample_every=args.sample_every,
-                  ckpt_every=args.ckpt_every, log_every=args.log_every, resume=args.resume, progress=not args.quiet)
+                  ckpt_every=args.ckpt_every, log_every=args.log_every, resume=args.resume, progress=not args.quiet,
+                  settings=settings, runtime=rt)
     metrics = {"model": cfg["model"], **summary}
+    if not rt.is_main: return metrics           # rank 0 scores the model and writes metrics.json
     if not args.no_eval:
         metrics.update(evaluate_task(task, task.config(), n=args.eval_n))
     write_metrics(out, metrics)
@@ -596,7 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=_count(1), default=None, help="image size in pixels (default: the preset's)")
     t.add_argument("--steps", type=_count(1), default=None, help="total training iterations (default: the preset's)")
     t.add_argument("--minutes", type=_positive, default=None, help="stop after this many minutes of training")
-    t.add_argument("--batch", type=_count(1), default=None, help="batch size (default: the preset's)")
+    t.add_argument("--batch", type=_count(1), default=None,
+                   help="batch size (default: the preset's); under torchrun each process's, the global batch being N times it")
     t.add_argument("--n-train", type=_count(1), default=10000, help="Toy Faces to render for training (default 10000)")
     t.add_argument("--workers", type=_count(0), default=0, help="data-loading worker processes (default 0)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt exactly")
@@ -606,6 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-every", type=_count(1), default=500); t.add_argument("--ckpt-every", type=_count(1), default=1000)
     t.add_argument("--log-every", type=_count(1), default=10)
     t.add_argument("--no-eval", action="store_true", help="skip the scores at the end")
+    t.add_argument("--precision", default=None, choices=["fp32", "bf16"],
+                   help="fp32 (exact, the default) or bf16 (the networks' forward passes under autocast; CUDA only)")
+    for flag, what in (("channels-last", "NHWC memory layout for weights and images"), ("compile", "torch.compile the networks "
+                       "(not the discriminators, which the gradient penalty / R1 differentiate twice)"),
+                       ("fused-adam", "Adam's fused single-kernel update"), ("cudnn-benchmark", "let cuDNN pick the fastest convolutions (CUDA)")):
+        t.add_argument(f"--{flag}", action="store_true", default=None, help=f"{what} (default off; recorded in config.json)")
     common(t)
 
     e = sub.add_parser("eval", help="score a run folder (oracle scores on Toy Faces, FID and LPIPS) into its metrics.json")
@@ -669,7 +694,14 @@ def main(argv: list[str] | None = None) -> int:
         if debug: raise
         print(f"stargan-edu {args.command}: error: {_message(e)}", file=sys.stderr)
         return 2
+    finally:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
     return 0
+
+# `python -m stargan_edu.cli …` (what `torchrun -m stargan_edu.cli …` runs on each rank); not when this notebook runs
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "stargan_edu.cli":
+    sys.exit(main())
 
 
 # %% ../nbs/13_cli.ipynb #f3773f48

@@ -144,18 +144,18 @@ def cycle_direction(G: nn.Module, F: nn.Module, D_Y: nn.Module, x: torch.Tensor)
             "cyc": reconstruction_loss(x, F(fake)), "idt": reconstruction_loss(x, F(x))}
 
 def generator_loss(G: nn.Module, F: nn.Module, D_X: nn.Module, D_Y: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                   lambda_cyc: float = 10.0, lambda_idt: float = 0.5) -> tuple[torch.Tensor, dict[str, float], torch.Tensor, torch.Tensor]:
+                   lambda_cyc: float = 10.0, lambda_idt: float = 0.5) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """$\\mathcal{L}_{G,F} = \\mathcal{L}^G_{LSGAN}(G, D_Y) + \\mathcal{L}^G_{LSGAN}(F, D_X) + \\lambda\\mathcal{L}_{cyc}
     + \\lambda_{idt}\\lambda\\mathcal{L}_{identity}$ for real `x` (domain X) and `y` (domain Y), either possibly empty.
-    Returns the loss, its parts (floats) and the translations G(x), F(y) (for the discriminators' step)."""
+    Returns the loss, its parts (detached tensors) and the translations G(x), F(y) (for the discriminators' step)."""
     loss, log = x.new_zeros(()), {}
     fake_y, fake_x = x[:0], y[:0]
     for name, real, fwd, back, D in (("x", x, G, F, D_Y), ("y", y, F, G, D_X)):
         if not len(real): continue
         t = cycle_direction(fwd, back, D, real)
         loss = loss + t["adv"] + lambda_cyc * t["cyc"] + lambda_idt * lambda_cyc * t["idt"]
-        log.update({f"{'G' if name == 'x' else 'F'}/adv": t["adv"].item(), f"cyc/{name}": t["cyc"].item(),
-                    f"idt/{name}": t["idt"].item()})
+        log.update({f"{'G' if name == 'x' else 'F'}/adv": t["adv"].detach(), f"cyc/{name}": t["cyc"].detach(),
+                    f"idt/{name}": t["idt"].detach()})
         if name == "x": fake_y = t["fake"]
         else: fake_x = t["fake"]
     return loss, log, fake_y, fake_x
@@ -332,23 +332,20 @@ class CycleGANTask(Task):
         cfg = self.cfg
         check_images(batch["image"].flatten(0, -4), "CycleGANTask.train_step", values=True)   # pairs [B, 2, 3, H, W] too
         x, y = self.split(batch)
-        if not len(x) and not len(y):             # no image of either domain in this batch: only the schedule moves on
+        alone = self.runtime is None or self.runtime.world_size == 1   # with several ranks, every rank takes every step
+        if not len(x) and not len(y) and alone:   # no image of either domain in this batch: only the schedule moves on
             for s in self.scheds.values(): s.step()
             return {"n_x": 0.0, "n_y": 0.0}
         self.train()
         for D in (self.D_X, self.D_Y): D.requires_grad_(False)     # 2. the generators
         loss_g, log, fake_y, fake_x = generator_loss(self.G, self.F, self.D_X, self.D_Y, x, y, cfg.lambda_cyc, cfg.lambda_idt)
-        self.opts["G"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opts["G"].step()
+        self.optimize(loss_g, "G")
         for D in (self.D_X, self.D_Y): D.requires_grad_(True)      # 3. the discriminators
         loss_dy = discriminator_loss(self.D_Y, y, self.pools["fake_y"].query(fake_y))
         loss_dx = discriminator_loss(self.D_X, x, self.pools["fake_x"].query(fake_x))
-        self.opts["D"].zero_grad(set_to_none=True)
-        (loss_dx + loss_dy).backward()
-        self.opts["D"].step()
+        self.optimize(loss_dx + loss_dy, "D")
         for s in self.scheds.values(): s.step()                    # 4. the learning-rate decay
-        return {**log, "D_X/loss": loss_dx.item(), "D_Y/loss": loss_dy.item(), "n_x": float(len(x)), "n_y": float(len(y))}
+        return {**log, "D_X/loss": loss_dx.detach(), "D_Y/loss": loss_dy.detach(), "n_x": float(len(x)), "n_y": float(len(y))}
 
     def _targets(self, c: torch.Tensor, n: int) -> torch.Tensor:
         "For each row of `c` (one-hot over label_names or over the two domains), True where the target is Y."

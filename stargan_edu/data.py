@@ -232,6 +232,7 @@ def _check_crop(crop_size: int | str | None, first: Path | None, default: int = 
                       "not cropping them to it (pass crop_size=None for pre-framed images such as Toy Faces)")
     return None
 
+# %% ../nbs/11_data.ipynb #eac4cc63
 class CelebA(FileImages):
     "CelebA (or any folder in its layout): `attrs` as multi-label 0/1 targets, the official StarGAN v1 split and transform."
     def __init__(self, root: str | Path, attrs: Sequence[str] = CELEBA_ATTRS, split: str = "train",
@@ -321,6 +322,7 @@ def domain_folders(root: str | Path, split: str = "train") -> tuple[Path, list[s
                                 f"({', '.join(IMAGE_EXTENSIONS)})")
     return base, domains
 
+# %% ../nbs/11_data.ipynb #7dc27689
 def cyclegan_splits(root: str | Path) -> list[str]:
     "The splits of a folder in CycleGAN's layout (`trainA/ trainB/ testA/ testB/`, `valA/ valB/`): those with both halves."
     root = Path(root)
@@ -338,6 +340,7 @@ def domain_dirs(root: str | Path, split: str = "train") -> dict[str, Path]:
     base, domains = domain_folders(root, split)
     return {d: base / d for d in domains}
 
+# %% ../nbs/11_data.ipynb #b08ce5d2
 class ImageFolder(FileImages):
     """One-hot domains from the sub-folder names: `root/train/<domain>/*.jpg` (AFHQ, CelebA-HQ), `root/<domain>/`, or
     CycleGAN's `root/trainA/`, `root/trainB/` (domains 'A' and 'B'). `randcrop_prob`, `load_size`: `ImageTransform`'s
@@ -382,6 +385,7 @@ def _hf_open(source: Any, split: str, streaming: bool, **load_kw):
         source = source.to_iterable_dataset()
     return source
 
+# %% ../nbs/11_data.ipynb #ddab8583
 def hf_label_spec(features: dict, label_columns: Sequence[str] | str | None = None,
                   label_column: str | None = None) -> tuple[list[str], str]:
     "(label columns, kind) for a `datasets` features dict; see the rules above. The label names are the columns or classes."
@@ -411,6 +415,7 @@ def hf_label_spec(features: dict, label_columns: Sequence[str] | str | None = No
     raise ValueError(f"cannot tell which columns are labels: no ClassLabel 'label' column and no boolean columns; "
                      f"pass label_column= (a ClassLabel) or label_columns=[...]; the columns are: {cols}")
 
+# %% ../nbs/11_data.ipynb #4c2a4852
 class _HFRows:
     "What `HFImages` and `HFImageStream` share: opening the source, choosing the labels, decoding a row."
     def _setup(self, source, image_column, label_columns, label_column, split, image_size, crop_size, flip,
@@ -449,6 +454,7 @@ class _HFRows:
             label = torch.tensor([float(row[c] > 0) for c in self.label_columns])
         return img, label
 
+# %% ../nbs/11_data.ipynb #1550740c
 class HFImages(_HFRows, ImageDataset):
     "A map-style data set from Hugging Face `datasets` (hub id, local parquet/folder, or a `Dataset`): items like `CelebA`'s."
     def __init__(self, source: Any, image_column: str = "image", label_columns: Sequence[str] | str | None = None,
@@ -474,6 +480,7 @@ class HFImages(_HFRows, ImageDataset):
     def _load(self, i: int) -> tuple[Image.Image, torch.Tensor]:
         return self._decode(self.ds[i], f"row {i}")
 
+# %% ../nbs/11_data.ipynb #260cc1fe
 class HFImageStream(_HFRows, IterableDataset):
     "A streamed `datasets` source as a PyTorch `IterableDataset` of `{'image', 'label'}` items; broken images are skipped."
     def __init__(self, source: Any, image_column: str = "image", label_columns: Sequence[str] | str | None = None,

@@ -12,7 +12,9 @@ import random
 import re
 import tempfile
 import time
+import types
 import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -21,17 +23,20 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, IterableDataset, DataLoader, default_collate
 
-from .core import save_grid, load_weights
+from .core import save_grid, load_weights, seed_everything
 
 # %% auto #0
 __all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'load_nets', 'InfiniteLoader', 'atomic_save', 'get_rng_state',
-           'set_rng_state', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder', 'run_folder_files',
+           'set_rng_state', 'RunSettings', 'channels_last', 'apply_settings', 'Runtime', 'init_distributed',
+           'average_gradients', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder', 'run_folder_files',
            'prepare_run_folder', 'nonfinite_weights', 'fit', 'plot_log']
 
 # %% ../nbs/12_engine.ipynb #32039def
 class Task:
     "What the engine trains: networks, optimisers, schedulers and one training iteration."
     sample_ncol: int = 8
+    runtime: "Runtime | None" = None    # set by `fit`: this process's rank among the data-parallel ranks
+    no_compile: tuple[str, ...] = ()    # nets `RunSettings(compile=True)` leaves alone (differentiated twice: GP, R1)
 
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
@@ -42,6 +47,22 @@ class Task:
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         "One training iteration on `batch` (already on `self.device`); returns the numbers to log."
         raise NotImplementedError
+
+    def optimize(self, loss: torch.Tensor, *names: str) -> None:
+        """One optimisation step: clear every optimiser's gradients, backpropagate `loss`, then step the optimisers
+        `names`. Under data parallelism their gradients are first averaged over the ranks (`average_gradients`)."""
+        if not names or any(k not in self.opts for k in names):
+            raise ValueError(f"optimize needs the names of the optimisers to step, from {sorted(self.opts)}; got {list(names)}")
+        self.zero_grad()
+        if loss.requires_grad: loss.backward()     # no graph: nothing to learn here (with several ranks: zeros to average)
+        for k in names:
+            if self.runtime is not None and self.runtime.world_size > 1:
+                average_gradients([p for g in self.opts[k].param_groups for p in g["params"]], self.runtime.world_size)
+            self.opts[k].step()
+
+    def zero_grad(self) -> None:
+        "Clear (set to None) the gradients of every optimiser's parameters."
+        for o in self.opts.values(): o.zero_grad(set_to_none=True)
 
     def sample(self, batch: dict) -> torch.Tensor:
         "Images `[N, 3, H, W]` in [-1, 1] for the periodic sample grid (`sample_ncol` per row)."
@@ -115,18 +136,33 @@ def load_nets(nets: dict[str, nn.Module], states: dict[str, dict], source: str =
         net.load_state_dict(theirs)
 
 # %% ../nbs/12_engine.ipynb #cd78efb7
+def _slice(batch: Any, a: int, b: int) -> Any:
+    "Items `a:b` of a collated batch (a tensor, or a dict, list or tuple of them)."
+    if torch.is_tensor(batch): return batch[a:b]
+    if isinstance(batch, dict): return {k: _slice(v, a, b) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)) and batch and torch.is_tensor(batch[0]): return type(batch)(_slice(v, a, b) for v in batch)
+    return batch[a:b] if isinstance(batch, (list, tuple)) else batch
+
 class InfiniteLoader:
-    "Endless shuffled batches from `dataset`; its position `(epoch, pos)` is saved and restored exactly."
+    """Endless shuffled batches from `dataset`; its position `(epoch, pos)` is saved and restored exactly. With
+    `world_size` ranks, each global batch of `batch_size * world_size` items is cut into slices and rank `rank`
+    reads slice `rank` (`batch_size` items): together the ranks see what one process with the global batch would."""
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, shuffle: bool = True,
-                 num_workers: int = 0, collate_fn: Callable = default_collate, pin_memory: bool = False):
+                 num_workers: int = 0, collate_fn: Callable = default_collate, pin_memory: bool = False,
+                 rank: int = 0, world_size: int = 1):
         if not (isinstance(batch_size, int) and batch_size >= 1):   # 0 or less would never yield a batch
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        if not (world_size >= 1 and 0 <= rank < world_size):
+            raise ValueError(f"InfiniteLoader needs world_size >= 1 and 0 <= rank < world_size, got rank {rank} of {world_size}")
+        self.rank, self.world_size, self.global_batch = rank, world_size, batch_size * world_size
         if isinstance(dataset, IterableDataset):
             self.n = None
         else:
             self.n = len(dataset)
-            if self.n < batch_size:
-                raise ValueError(f"the data set has {self.n} items, fewer than one batch of {batch_size}: use a smaller batch size or more data")
+            if self.n < self.global_batch:
+                per = f" ({world_size} ranks × {batch_size})" if world_size > 1 else ""
+                raise ValueError(f"the data set has {self.n} items, fewer than one batch of {self.global_batch}{per}: "
+                                 "use a smaller batch size or more data")
         self.dataset, self.batch_size, self.seed, self.shuffle = dataset, batch_size, seed, shuffle
         self.num_workers, self.collate_fn, self.pin_memory = num_workers, collate_fn, pin_memory
         self.epoch, self.pos = 0, 0
@@ -145,21 +181,21 @@ class InfiniteLoader:
     def _batches(self) -> Iterator:
         if self.n is None:  # an iterable (streaming) data set: skip what was consumed, then read on
             while True:
-                it = iter(DataLoader(self.dataset, batch_size=self.batch_size, num_workers=self.num_workers,
+                it = iter(DataLoader(self.dataset, batch_size=self.global_batch, num_workers=self.num_workers,
                                      collate_fn=self.collate_fn, drop_last=True, generator=self._gen()))
-                for _ in range(self.pos // self.batch_size): next(it)
+                for _ in range(self.pos // self.global_batch): next(it)
                 yielded = False
                 for b in it:
                     yielded = True
-                    yield b
+                    yield b if self.world_size == 1 else _slice(b, self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
                 if not yielded and self.pos == 0:
                     raise ValueError("the streaming data set yielded no complete batch")
                 self.epoch, self.pos = self.epoch + 1, 0
         while True:
             order = self._order(self.epoch)[self.pos:]
-            usable = len(order) - len(order) % self.batch_size
-            sampler = order[:usable]
-            batches = [sampler[i:i + self.batch_size] for i in range(0, usable, self.batch_size)]
+            usable = len(order) - len(order) % self.global_batch
+            lo = self.rank * self.batch_size            # this rank's slice of each global batch
+            batches = [order[i + lo:i + lo + self.batch_size] for i in range(0, usable, self.global_batch)]
             if hasattr(self.dataset, "get_batch") and self.num_workers == 0:
                 # an in-memory data set (Toy Faces) gathers a whole batch with one indexing operation, on whichever
                 # device it lives: the same batches as the DataLoader below, without per-item Python work
@@ -176,7 +212,7 @@ class InfiniteLoader:
     def __next__(self):
         if self._it is None: self._it = self._batches()
         batch = next(self._it)
-        self.pos += self.batch_size
+        self.pos += self.global_batch
         return batch
 
     def state_dict(self) -> dict: return {"epoch": self.epoch, "pos": self.pos}
@@ -219,6 +255,144 @@ def set_rng_state(state: dict) -> None:
     py = state["python"]
     random.setstate((py[-2], tuple(py[:-2]), py[-1]))
     if "cuda" in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state["cuda"])
+
+# %% ../nbs/12_engine.ipynb #5545b93f
+@dataclass
+class RunSettings:
+    "How the engine runs a task's arithmetic (recorded in config.json). The defaults are exact float32."
+    precision: str = "fp32"          # 'fp32', or 'bf16': autocast of the networks' forward passes (CUDA only)
+    channels_last: bool = False      # NHWC weights and image batches
+    compile: bool = False            # torch.compile each network except `task.no_compile`
+    fused_adam: bool = False         # Adam's fused (single-kernel) update
+    cudnn_benchmark: bool = False    # let cuDNN pick the fastest convolution algorithm (CUDA only)
+
+    def __post_init__(self):
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        for k in ("channels_last", "compile", "fused_adam", "cudnn_benchmark"):
+            if not isinstance(getattr(self, k), bool): raise ValueError(f"{k} must be true or false, got {getattr(self, k)!r}")
+
+def _to_float32(out: Any) -> Any:
+    if torch.is_tensor(out): return out.float() if out.is_floating_point() else out
+    if isinstance(out, (tuple, list)): return type(out)(_to_float32(o) for o in out)
+    if isinstance(out, dict): return {k: _to_float32(v) for k, v in out.items()}
+    return out
+
+def _bf16_forward(self: nn.Module, *args, **kwargs) -> Any:
+    "The module's own `forward` under CUDA autocast to bfloat16, its floating-point outputs cast back to float32."
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = type(self).forward(self, *args, **kwargs)
+    return _to_float32(out)
+
+def channels_last(batch: Any) -> Any:
+    "Every 4-d floating-point tensor of `batch` (a tensor, dict, list or tuple) in the channels_last memory format."
+    if torch.is_tensor(batch):
+        return batch.contiguous(memory_format=torch.channels_last) if batch.dim() == 4 and batch.is_floating_point() else batch
+    if isinstance(batch, dict): return {k: channels_last(v) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)): return type(batch)(channels_last(v) for v in batch)
+    return batch
+
+def apply_settings(task: Task, settings: RunSettings) -> Task:
+    """Apply `settings` to `task`'s networks and optimisers, in place (after any checkpoint was loaded: a loaded
+    optimiser state brings back its own flags). Settings the device cannot run are refused with a message."""
+    dev = task.device
+    if settings.precision == "bf16":
+        if dev.type != "cuda":
+            raise ValueError(f"precision 'bf16' (autocast) is offered on CUDA only; this task runs on {dev}: use 'fp32'")
+        for net in task.nets.values():
+            net.forward = types.MethodType(_bf16_forward, net)    # bound to the net: a deep copy binds to the copy
+    if settings.channels_last:
+        for net in task.nets.values(): net.to(memory_format=torch.channels_last)
+    if settings.cudnn_benchmark:
+        if dev.type != "cuda": raise ValueError(f"cudnn_benchmark needs a CUDA device; this task runs on {dev}")
+        torch.backends.cudnn.benchmark = True
+    if settings.fused_adam:
+        try:
+            torch.optim.Adam([torch.zeros(1, device=dev, requires_grad=True)], fused=True)
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise ValueError(f"fused Adam is not available for {dev} in this PyTorch ({torch.__version__}): {e}") from None
+        for o in task.opts.values():
+            if isinstance(o, torch.optim.Adam):      # also AdamW, a subclass
+                for g in o.param_groups: g["fused"], g["foreach"] = True, False
+    if settings.compile:
+        if not hasattr(nn.Module, "compile"):
+            raise ValueError(f"compile needs PyTorch >= 2.2 (nn.Module.compile); this is {torch.__version__}")
+        for name, net in task.nets.items():
+            if name not in task.no_compile: net.compile()      # in place: the state dict keeps its keys
+    task.settings = settings
+    return task
+
+# %% ../nbs/12_engine.ipynb #7ec0c11e
+@dataclass
+class Runtime:
+    "This process's place in a data-parallel run: `rank` among `world_size` ranks, `local_rank` on its machine."
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    def __post_init__(self):
+        if not (self.world_size >= 1 and 0 <= self.rank < self.world_size):
+            raise ValueError(f"a runtime needs world_size >= 1 and 0 <= rank < world_size, got rank {self.rank} of {self.world_size}")
+
+    @property
+    def is_main(self) -> bool:
+        "True on rank 0, the rank that writes files."
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Runtime":
+        "The runtime `torchrun` describes in the environment (`RANK`, `WORLD_SIZE`, `LOCAL_RANK`); one process without them."
+        env = os.environ if env is None else env
+        try:
+            return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+        except ValueError as e:
+            raise ValueError(f"RANK, WORLD_SIZE and LOCAL_RANK must be whole numbers (as torchrun sets them): {e}") from None
+
+    @classmethod
+    def current(cls) -> "Runtime":
+        "The runtime of the started process group (`init_distributed`), else a single process."
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+        return cls()
+
+def init_distributed(device: torch.device | str) -> tuple[Runtime, torch.device]:
+    """Start the process group `torchrun` described (`gloo` for a CPU, `nccl` for CUDA) and return the runtime and
+    this rank's device (`cuda:LOCAL_RANK` for CUDA). Without torchrun's variables: one process, `device` unchanged."""
+    import torch.distributed as dist
+    device, rt = torch.device(device), Runtime.from_env()
+    if rt.world_size == 1: return rt, device
+    if device.type == "mps":
+        raise ValueError("data parallelism over several processes needs CUDA GPUs (nccl) or CPUs (gloo); MPS has no backend")
+    if device.type == "cuda":
+        if rt.local_rank >= torch.cuda.device_count():
+            raise ValueError(f"LOCAL_RANK {rt.local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
+                             "start at most that many processes per node (torchrun --nproc_per_node)")
+        device = torch.device("cuda", rt.local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Runtime.current(), device
+
+def average_gradients(params: list[nn.Parameter], world_size: int) -> None:
+    """Replace each parameter's gradient by its mean over the ranks, with one all-reduce. A parameter without a
+    gradient on some rank counts as zero there; one without a gradient on every rank keeps `None` (so an
+    optimiser skips it, as it would in one process)."""
+    import torch.distributed as dist
+    params = [p for p in params if p.requires_grad]
+    if not params: return
+    ref = params[0]
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params] +
+                     [torch.tensor([float(p.grad is not None) for p in params], dtype=ref.dtype, device=ref.device)])
+    dist.all_reduce(flat)
+    flat = flat / world_size
+    # which parameters had a gradient on some rank (read back, one sync, only if one lacked it here)
+    had = (flat[-len(params):] > 0).tolist() if any(p.grad is None for p in params) else [True] * len(params)
+    i = 0
+    for p, h in zip(params, had):
+        g, i = flat[i:i + p.numel()].view(p.shape), i + p.numel()
+        if p.grad is not None: p.grad.copy_(g)
+        elif h: p.grad = g.clone()
 
 # %% ../nbs/12_engine.ipynb #cf22a287
 def _to_device(batch: Any, device: torch.device) -> Any:
@@ -319,21 +493,66 @@ def _oom_message(task: Task, loader: InfiniteLoader, step: int, saved: int | Non
     return (f"out of memory on {task.device} at step {step + 1} with batch size {loader.batch_size}: lower the batch size "
             f"(--batch, now {loader.batch_size}) or the image size (--size), or use a smaller model preset; {keep}")
 
+def _seed_rank(seed: int, rt: Runtime) -> None:
+    "Seed this rank's random streams from the run's `seed` and its rank: each rank draws its own targets, codes, references."
+    seed_everything((seed + 1) * 1_000_003 + rt.rank)
+
+def _broadcast_nets(task: Task) -> None:
+    "Every rank starts from rank 0's weights and buffers."
+    import torch.distributed as dist
+    for net in task.nets.values():
+        for t in net.state_dict().values(): dist.broadcast(t, 0)
+
+def _decided_by_rank0(flag: bool, device: torch.device) -> bool:
+    "Rank 0's `flag`, on every rank (so a time limit stops every rank at the same step)."
+    import torch.distributed as dist
+    t = torch.tensor([float(flag)], device=device)
+    dist.broadcast(t, 0)
+    return bool(t.item())
+
+def _mean_over_ranks(record: dict) -> dict:
+    "The numbers of every rank's `record`, averaged key by key (a key missing on a rank is averaged over the others)."
+    import torch.distributed as dist
+    recs = [None] * dist.get_world_size()
+    dist.all_gather_object(recs, {k: float(v) for k, v in record.items()})
+    keys = list(dict.fromkeys(k for r in recs for k in r))
+    return {k: sum(r[k] for r in recs if k in r) / sum(k in r for r in recs) for k in keys}
+
+def _gather_rank_states(task: Task, rt: Runtime) -> list[dict] | None:
+    "On rank 0: the random states and per-rank extra state (image pools) of ranks 1…N-1; None on the others."
+    import torch.distributed as dist
+    mine = {"rng": get_rng_state(), "extra": _to_device(task.extra_state(), "cpu")}
+    got = [None] * rt.world_size if rt.is_main else None
+    dist.gather_object(mine, got, dst=0)
+    return got[1:] if rt.is_main else None
+
 def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | None = None,
         minutes: float | None = None, sample_every: int = 500, ckpt_every: int = 1000, log_every: int = 10,
         resume: bool = False, sample_batch: dict | None = None, progress: bool = True,
-        callbacks: tuple[Callable[[int, dict], None], ...] = ()) -> dict:
+        callbacks: tuple[Callable[[int, dict], None], ...] = (), settings: RunSettings | None = None,
+        runtime: Runtime | None = None) -> dict:
     """Train `task` on batches from `loader` until `steps` iterations (or `minutes` of training) in total.
     Writes config.json, log.jsonl, samples/ and checkpoints/last.pt into `out_dir`; `resume=True` continues
     exactly from checkpoints/last.pt. `callbacks(step, record)` run after each log line. Returns a summary.
-    A NaN or infinite loss (or weight) stops training with `TrainingStopped`, keeping the last good checkpoint."""
+    A NaN or infinite loss (or weight) stops training with `TrainingStopped`, keeping the last good checkpoint.
+    `settings`: the speed settings (`RunSettings`, default exact float32). `runtime`: this process's rank
+    (default: the started process group's, else one process); under data parallelism rank 0 alone writes files."""
     if steps is None and minutes is None:
         raise ValueError("fit needs `steps`, `minutes` or both to know when to stop")
     for name, v in (("steps", steps), ("minutes", minutes)):
         if v is not None and not v > 0: raise ValueError(f"fit needs {name} > 0, got {v}")
     for name, v in (("sample_every", sample_every), ("ckpt_every", ckpt_every), ("log_every", log_every)):
         if not (isinstance(v, int) and v >= 1): raise ValueError(f"fit needs {name} to be a whole number >= 1, got {v!r}")
-    out = prepare_run_folder(out_dir)
+    rt, settings = runtime or Runtime.current(), settings or RunSettings()
+    if (loader.rank, loader.world_size) != (rt.rank, rt.world_size):
+        raise ValueError(f"the loader reads the share of rank {loader.rank} of {loader.world_size}, but this is rank {rt.rank} "
+                         f"of {rt.world_size}: use InfiniteLoader(..., rank={rt.rank}, world_size={rt.world_size})")
+    task.runtime, main, many = rt, rt.is_main, rt.world_size > 1
+    if main: prepare_run_folder(out_dir)
+    if many:
+        import torch.distributed as dist
+        dist.barrier()                          # the folder is ready before any rank reads it
+    out = Path(out_dir)
     ck_path, log_path = out / "checkpoints" / "last.pt", out / "log.jsonl"
     step, elapsed, saved = 0, 0.0, None      # saved: the step of the checkpoint on disk from this run
     if resume and ck_path.exists():
@@ -341,22 +560,34 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         task.load_state_dict(ck["task"])
         loader.load_state_dict(ck["loader"])
         step, elapsed, sample_batch = ck["step"], ck["train_seconds"], ck["sample_batch"]
-        set_rng_state(ck["rng"])
-        _truncate_log(log_path, step)
+        others = ck.get("other_ranks") or []       # ranks 1…N-1 of a data-parallel run
+        if rt.rank == 0: set_rng_state(ck["rng"])
+        elif len(others) == rt.world_size - 1:
+            set_rng_state(others[rt.rank - 1]["rng"]); task.load_extra_state(others[rt.rank - 1]["extra"])
+        else:
+            if rt.rank == 1: warnings.warn(f"{ck_path} was written by {len(others) + 1} rank(s), now there are {rt.world_size}: "
+                                           "ranks other than 0 start new random streams (the run continues, not bit-exactly)")
+            _seed_rank(loader.seed + step, rt)
+        if main: _truncate_log(log_path, step)
         saved = step
     else:
-        if resume: warnings.warn(f"--resume: no checkpoint in {out / 'checkpoints'}, starting from step 0")
-        if log_path.exists(): log_path.unlink()
+        if resume and main: warnings.warn(f"--resume: no checkpoint in {out / 'checkpoints'}, starting from step 0")
+        if main and log_path.exists(): log_path.unlink()
         if sample_batch is None: sample_batch = next(loader)
+        if many: _broadcast_nets(task); _seed_rank(loader.seed, rt)
+    apply_settings(task, settings)
     cfg = {"run_folder": RUN_MARKER, "task": task.config(), "steps": steps, "minutes": minutes, "batch_size": loader.batch_size,
-           "seed": loader.seed, "device": str(task.device)}
-    (out / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
+           "seed": loader.seed, "device": str(task.device), "settings": asdict(settings), "world_size": rt.world_size,
+           "global_batch_size": loader.global_batch}
+    if main: (out / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
     sample_batch = _to_device(sample_batch, task.device)
     kept = lambda: (f"the last good checkpoint (step {saved}) is kept in {ck_path} and --resume continues from it"
                     if saved is not None else "no checkpoint had been written yet")
 
     def checkpoint():
         nonlocal saved
+        others = _gather_rank_states(task, rt) if many else None
+        if not main: saved = step; return
         bad = nonfinite_weights(task.nets)
         if bad:
             raise TrainingStopped(f"step {step}: the weights of {bad} are NaN or infinite, so no checkpoint was written; "
@@ -364,13 +595,14 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         try:
             atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
                          "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
-                         "sample_batch": _to_device(sample_batch, "cpu")}, ck_path)
+                         "sample_batch": _to_device(sample_batch, "cpu"), **({"other_ranks": others} if many else {})}, ck_path)
         except OSError as e:
             raise TrainingStopped(f"could not write the checkpoint of step {step} ({e.strerror or e}); {kept()}. "
                                   "Free some disk space, then --resume") from e
         saved = step
 
     def draw_samples():
+        if not main: return
         with torch.random.fork_rng(devices=[task.device] if task.device.type == "cuda" else []):
             task.eval()
             with torch.no_grad(): imgs = task.sample(sample_batch)
@@ -380,15 +612,19 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
     total = steps if steps is not None else 10**12
     n_images, start_step = 0, step
     bar = None
-    if progress:
+    if progress and main:
         from tqdm.auto import tqdm
         bar = tqdm(total=None if steps is None else total, initial=step, desc="train", unit="step", dynamic_ncols=True)
     task.train()
     t0 = time.perf_counter()
     oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+    def out_of_time() -> bool:
+        over = minutes is not None and elapsed + time.perf_counter() - t0 >= minutes * 60
+        return _decided_by_rank0(over, task.device) if many and minutes is not None else over
     try:
-        while step < total and (minutes is None or elapsed + time.perf_counter() - t0 < minutes * 60):
+        while step < total and not out_of_time():
             batch = _to_device(next(loader), task.device)
+            if settings.channels_last: batch = channels_last(batch)
             try:
                 record = task.train_step(batch, step)
             except oom:
@@ -400,8 +636,10 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
             step += 1
             if bar is not None: bar.update(1)
             log_step = step % log_every == 0 or step == total
-            # Python floats cost nothing to check; tensors (a sync each) only on log steps
-            bad = [k for k, v in record.items() if (log_step or not torch.is_tensor(v)) and not math.isfinite(float(v))]
+            if many and log_step: record = _mean_over_ranks(record)   # a NaN on any rank reaches every rank
+            # Python floats cost nothing to check; tensors (a sync each) only on log steps. With several ranks, only
+            # the averaged numbers of log steps are checked, so that every rank stops at the same step.
+            bad = [k for k, v in record.items() if (log_step or not (many or torch.is_tensor(v))) and not math.isfinite(float(v))]
             if bad:
                 many = len(bad) > 1
                 raise TrainingStopped(f"step {step}: the loss{'es' * many} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
@@ -410,9 +648,10 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
             if log_step:
                 rec = {"step": step, **{k: float(v) for k, v in record.items()},
                        "seconds": round(elapsed + time.perf_counter() - t0, 3)}
-                with open(log_path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
-                if bar is not None: bar.set_postfix({k: f"{v:.3g}" for k, v in list(record.items())[:4]}, refresh=False)
-                for cb in callbacks: cb(step, rec)
+                if main:
+                    with open(log_path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
+                    if bar is not None: bar.set_postfix({k: f"{v:.3g}" for k, v in list(rec.items())[1:5]}, refresh=False)
+                    for cb in callbacks: cb(step, rec)
             if step % sample_every == 0: draw_samples()
             if step % ckpt_every == 0:
                 run_time = time.perf_counter() - t0
@@ -424,7 +663,7 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
     if step % sample_every != 0: draw_samples()
     if step % ckpt_every != 0 or step == start_step: checkpoint()
     return {"steps": step, "train_seconds": round(elapsed, 3),
-            "images_per_second": round(step * loader.batch_size / max(elapsed, 1e-9), 3)}
+            "images_per_second": round(step * loader.global_batch / max(elapsed, 1e-9), 3)}
 
 # %% ../nbs/12_engine.ipynb #6837d05a
 def plot_log(run: str | Path, keys: list[str] | None = None, ax=None, smooth: int = 1):

@@ -242,15 +242,11 @@ class JointTask(V1Task):
         with torch.set_grad_enabled(g_step):                     # as V1Task: one G(x, c) serves D's and G's steps
             x_fake = G(x_real, c_trg)
         d_loss, log = discriminator_loss(D, x_real, x_fake.detach(), label_org, cfg.lambda_cls, cfg.lambda_gp, kind)
-        self.opts["D"].zero_grad(set_to_none=True); self.opts["G"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opts["D"].step()
+        self.optimize(d_loss, "D")
         if g_step:
             g_loss, g_log = generator_loss(G, D, x_real, c_org, c_trg, label_trg, cfg.lambda_cls, cfg.lambda_rec, kind,
                                            x_fake=x_fake)
-            self.opts["D"].zero_grad(set_to_none=True); self.opts["G"].zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.opts["G"].step()
+            self.optimize(g_loss, "G")
             log.update(g_log)
         return log
 

@@ -177,25 +177,26 @@ def reconstruction_loss(x_real: torch.Tensor, x_rec: torch.Tensor) -> torch.Tens
 # %% ../nbs/02_v1_losses.ipynb #6fd42d63
 def discriminator_loss(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, label_org: torch.Tensor,
                        lambda_cls: float = 1.0, lambda_gp: float = 10.0, label_kind: str = "multi",
-                       alpha: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                       alpha: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """$\\mathcal{L}_D = -\\mathbb{E}[D_{src}(x)] + \\mathbb{E}[D_{src}(G(x,c))] + \\lambda_{cls}\\mathcal{L}^r_{cls}
     + \\lambda_{gp}\\mathrm{GP}$ for real images `x_real` with labels `label_org` (c') and fakes `x_fake` = G(x, c).
-    Returns the loss and its parts."""
+    Returns the loss and its parts (detached tensors: reading them as numbers waits for the GPU, so the engine
+    does that only on log steps)."""
     out_src_real, out_cls_real = D(x_real)
     out_src_fake, _ = D(x_fake.detach())
     loss_real, loss_fake = -out_src_real.mean(), out_src_fake.mean()          # the two halves of d_adv_loss
     loss_cls = classification_loss(out_cls_real, label_org, label_kind)       # L^r_cls
     loss_gp = gradient_penalty(D, x_real, x_fake, alpha)
     loss = loss_real + loss_fake + lambda_cls * loss_cls + lambda_gp * loss_gp
-    return loss, {"D/loss_real": loss_real.item(), "D/loss_fake": loss_fake.item(),
-                  "D/loss_cls": loss_cls.item(), "D/loss_gp": loss_gp.item()}
+    return loss, {"D/loss_real": loss_real.detach(), "D/loss_fake": loss_fake.detach(),
+                  "D/loss_cls": loss_cls.detach(), "D/loss_gp": loss_gp.detach()}
 
 def generator_loss(G: nn.Module, D: nn.Module, x_real: torch.Tensor, c_org: torch.Tensor, c_trg: torch.Tensor,
                    label_trg: torch.Tensor | None = None, lambda_cls: float = 1.0, lambda_rec: float = 10.0,
-                   label_kind: str = "multi", x_fake: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                   label_kind: str = "multi", x_fake: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """$\\mathcal{L}_G = -\\mathbb{E}[D_{src}(G(x,c))] + \\lambda_{cls}\\mathcal{L}^f_{cls} + \\lambda_{rec}\\mathcal{L}_{rec}$:
     translate `x_real` to `c_trg` (c) and back to `c_org` (c'); `label_trg` is the classification target
-    (defaults to `c_trg`). `x_fake`: G(x_real, c_trg) if already computed (with its graph). Returns the loss and its parts."""
+    (defaults to `c_trg`). `x_fake`: G(x_real, c_trg) if already computed (with its graph). Returns the loss and its parts (detached tensors)."""
     label_trg = c_trg if label_trg is None else label_trg
     if x_fake is None:
         x_fake = G(x_real, c_trg)                    # original → target domain
@@ -205,7 +206,7 @@ def generator_loss(G: nn.Module, D: nn.Module, x_real: torch.Tensor, c_org: torc
     x_rec = G(x_fake, c_org)                         # target → original domain
     loss_rec = reconstruction_loss(x_real, x_rec)
     loss = loss_fake + lambda_rec * loss_rec + lambda_cls * loss_cls
-    return loss, {"G/loss_fake": loss_fake.item(), "G/loss_rec": loss_rec.item(), "G/loss_cls": loss_cls.item()}
+    return loss, {"G/loss_fake": loss_fake.detach(), "G/loss_rec": loss_rec.detach(), "G/loss_cls": loss_cls.detach()}
 
 # %% ../nbs/02_v1_losses.ipynb #aff36232
 CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
@@ -309,6 +310,7 @@ def create_test_labels(c_org: torch.Tensor, label_names: list[str], label_kind: 
 class V1Task(Task):
     "StarGAN v1 training for the shared engine: nets `G`, `D`, Adam optimisers and the learning-rate decay schedulers."
     model, config_class = "v1", V1Config       # the name in config.json, and the settings' dataclass
+    no_compile = ("D",)                         # the gradient penalty differentiates D twice
 
     def __init__(self, cfg: V1Config | None = None, device: torch.device | str = "cpu"):
         super().__init__(device)
@@ -343,7 +345,7 @@ class V1Task(Task):
                              f"({self.cfg.label_kind} labels {self.cfg.label_names}), got {list(label.shape)}")
         return check_labels(label, self.cfg.c_dim, "batch['label']", self.cfg.label_names).float()
 
-    def train_step(self, batch: dict, step: int) -> dict[str, float]:
+    def train_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         "One official iteration (0-based `step`): D update, then a G update every `n_critic` iterations."
         cfg, G, D = self.cfg, self.G, self.D
         x_real, c_org = check_images(batch["image"], "V1Task.train_step", values=True), self._labels(batch["label"])
@@ -355,16 +357,12 @@ class V1Task(Task):
         with torch.set_grad_enabled(g_step):
             x_fake = G(x_real, c_trg)
         d_loss, log = discriminator_loss(D, x_real, x_fake.detach(), c_org, cfg.lambda_cls, cfg.lambda_gp, cfg.label_kind)
-        self.opts["D"].zero_grad(set_to_none=True); self.opts["G"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opts["D"].step()
+        self.optimize(d_loss, "D")
         # 3. the generator, every n_critic iterations
         if g_step:
             g_loss, g_log = generator_loss(G, D, x_real, c_org, c_trg, c_trg, cfg.lambda_cls, cfg.lambda_rec,
                                            cfg.label_kind, x_fake=x_fake)
-            self.opts["D"].zero_grad(set_to_none=True); self.opts["G"].zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.opts["G"].step()
+            self.optimize(g_loss, "G")
             log.update(g_log)
         # 4. the learning-rate decay
         with warnings.catch_warnings():   # G's scheduler also steps on iterations without a G update, as in the official code

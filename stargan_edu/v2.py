@@ -77,9 +77,9 @@ def _style(nets: dict, y: torch.Tensor, z: torch.Tensor | None, x_ref: torch.Ten
 
 def compute_d_loss(nets: dict[str, nn.Module], x_real: torch.Tensor, y_org: torch.Tensor, y_trg: torch.Tensor,
                    z_trg: torch.Tensor | None = None, x_ref: torch.Tensor | None = None, lambda_reg: float = 1.0,
-                   masks_fn: Callable | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                   masks_fn: Callable | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """$\\mathcal{L}_D$ for real images `x_real` of domains `y_org` and fakes for domains `y_trg`, styled by latent codes
-    `z_trg` or references `x_ref` (exactly one). Returns the loss and its parts `real`, `fake`, `reg`."""
+    `z_trg` or references `x_ref` (exactly one). Returns the loss and its parts `real`, `fake`, `reg` (detached tensors)."""
     if (z_trg is None) == (x_ref is None):
         raise ValueError("give exactly one source of style: z_trg (latent-guided) or x_ref (reference-guided)")
     x_real = x_real.detach().requires_grad_()
@@ -90,14 +90,14 @@ def compute_d_loss(nets: dict[str, nn.Module], x_real: torch.Tensor, y_org: torc
         x_fake = nets["G"](x_real, s_trg, masks=masks_fn(x_real) if masks_fn else None)
     loss_fake = adv_loss(nets["D"](x_fake, y_trg), 0)
     loss = loss_real + loss_fake + lambda_reg * loss_reg
-    return loss, {"real": loss_real.item(), "fake": loss_fake.item(), "reg": loss_reg.item()}
+    return loss, {"real": loss_real.detach(), "fake": loss_fake.detach(), "reg": loss_reg.detach()}
 
 def compute_g_loss(nets: dict[str, nn.Module], x_real: torch.Tensor, y_org: torch.Tensor, y_trg: torch.Tensor,
                    z_trgs: Sequence[torch.Tensor] | None = None, x_refs: Sequence[torch.Tensor] | None = None,
                    lambda_sty: float = 1.0, lambda_ds: float = 1.0, lambda_cyc: float = 1.0,
-                   masks_fn: Callable | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                   masks_fn: Callable | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """$\\mathcal{L}_G$ with two latent codes `z_trgs` = (z1, z2) or two references `x_refs` = (x_ref, x_ref2) of the
-    domains `y_trg` (exactly one). Returns the loss and its parts `adv`, `sty`, `ds`, `cyc`."""
+    domains `y_trg` (exactly one). Returns the loss and its parts `adv`, `sty`, `ds`, `cyc` (detached tensors)."""
     if (z_trgs is None) == (x_refs is None):
         raise ValueError("give exactly one source of style: z_trgs=(z1, z2) (latent-guided) or x_refs=(x_ref, x_ref2)")
     (z1, z2), (r1, r2) = (z_trgs or (None, None)), (x_refs or (None, None))
@@ -113,7 +113,7 @@ def compute_g_loss(nets: dict[str, nn.Module], x_real: torch.Tensor, y_org: torc
     x_rec = G(x_fake, s_org, masks=masks_fn(x_fake) if masks_fn else None)
     loss_cyc = cycle_loss(x_rec, x_real)
     loss = loss_adv + lambda_sty * loss_sty - lambda_ds * loss_ds + lambda_cyc * loss_cyc
-    return loss, {"adv": loss_adv.item(), "sty": loss_sty.item(), "ds": loss_ds.item(), "cyc": loss_cyc.item()}
+    return loss, {"adv": loss_adv.detach(), "sty": loss_sty.detach(), "ds": loss_ds.detach(), "cyc": loss_cyc.detach()}
 
 # %% ../nbs/07_diversity_loss.ipynb #5eedba84
 def he_init(module: nn.Module) -> None:
@@ -349,6 +349,7 @@ class V2Translator:
 # %% ../nbs/07_diversity_loss.ipynb #5e0b9140
 class V2Task(Task, V2Translator):
     "StarGAN v2 training for the shared engine: nets G, F, E, D and their EMA copies, four Adam optimisers, the diversity weight."
+    no_compile = ("D",)                             # R1 differentiates D twice
     def __init__(self, cfg: V2Config | None = None, device: torch.device | str = "cpu", extra_config: dict | None = None):
         super().__init__(device)
         self.cfg = cfg = cfg or V2Config.cpu()
@@ -372,9 +373,6 @@ class V2Task(Task, V2Translator):
         self.n_z = max(1, 6 // K)                      # latent codes per domain in the sample grid
         self.sample_ncol = 1 + K * self.n_z
 
-    def _zero_grad(self) -> None:
-        for o in self.opts.values(): o.zero_grad(set_to_none=True)
-
     def train_step(self, batch: dict, step: int) -> dict[str, float]:
         "One official iteration: D (latent), D (reference), G+F+E (latent), G (reference), EMA, diversity-weight decay."
         cfg, nets, opts = self.cfg, self.nets, self.opts
@@ -391,21 +389,20 @@ class V2Task(Task, V2Translator):
         with frozen(self.G, self.F, self.E):
             for name, kw in paths:
                 loss, parts = compute_d_loss(nets, x_real, y_org, y_trg, lambda_reg=cfg.lambda_reg, masks_fn=self.masks_fn, **kw)
-                self._zero_grad(); loss.backward(); opts["D"].step()
+                self.optimize(loss, "D")
                 log.update({f"D/{name}_{k}": v for k, v in parts.items()})
         # 4-5. the generator (with F and E), latent-guided; then G alone, reference-guided
         lambdas = dict(lambda_sty=cfg.lambda_sty, lambda_ds=self.lambda_ds, lambda_cyc=cfg.lambda_cyc, masks_fn=self.masks_fn)
         with frozen(self.D):
             loss, parts = compute_g_loss(nets, x_real, y_org, y_trg, z_trgs=(z_trg, z_trg2), **lambdas)
-            self._zero_grad(); loss.backward()
-            for k in "GFE": opts[k].step()
+            self.optimize(loss, "G", "F", "E")
             log.update({f"G/latent_{k}": v for k, v in parts.items()})
             if cfg.train_reference:
                 with frozen(self.F, self.E):
                     loss, parts = compute_g_loss(nets, x_real, y_org, y_trg, x_refs=(x_ref, x_ref2), **lambdas)
-                    self._zero_grad(); loss.backward(); opts["G"].step()
+                    self.optimize(loss, "G")
                 log.update({f"G/ref_{k}": v for k, v in parts.items()})
-        self._zero_grad()
+        self.zero_grad()
         # 6. moving averages, then the diversity weight's linear decay
         for k in "GFE": moving_average(nets[k], nets[k + "_ema"], cfg.ema_beta)
         log["G/lambda_ds"] = self.lambda_ds
@@ -515,6 +512,7 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
     if lp: res["lpips"] = torch.cat(lp).mean().item()
     return res
 
+# %% ../nbs/07_diversity_loss.ipynb #6a7eed74
 @torch.no_grad()
 def evaluate_reference(task: V2Translator, oracle, src_images: torch.Tensor, src_factors: dict[str, torch.Tensor],
                        ref_images: torch.Tensor, ref_factors: dict[str, torch.Tensor], style: Sequence[str],
@@ -615,6 +613,7 @@ def _domain_dropdown(task: V2Translator, description: str = "domain"):
     import ipywidgets as widgets
     return widgets.Dropdown(options=[(n, i) for i, n in enumerate(task.cfg.label_names)], value=0, description=description)
 
+# %% ../nbs/07_diversity_loss.ipynb #692c2fad
 def latent_explorer(task: V2Translator, x: torch.Tensor, n_sliders: int = 4, seed: int = 0):
     "Widget: a domain dropdown, sliders for the first `n_sliders` numbers of z and a 'new z' button; sources above, outputs below."
     import ipywidgets as widgets
@@ -643,6 +642,7 @@ def latent_explorer(task: V2Translator, x: torch.Tensor, n_sliders: int = 4, see
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #638f6c3b
 def interpolation_explorer(task: V2Translator, x: torch.Tensor, n: int = 6, seed: int = 0):
     "Widget: a domain dropdown and a 'new pair' button; each row interpolates between two latent-guided styles."
     import ipywidgets as widgets
@@ -662,6 +662,7 @@ def interpolation_explorer(task: V2Translator, x: torch.Tensor, n: int = 6, seed
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #d6a7a1f1
 def reference_picker(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor, y_gallery: torch.Tensor):
     "Widget: pick a reference from `gallery` (`[R, 3, H, W]`, domains `y_gallery`); the sources take its style."
     import ipywidgets as widgets
@@ -680,6 +681,7 @@ def reference_picker(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor,
     draw()
     return ui
 
+# %% ../nbs/07_diversity_loss.ipynb #57f3bc9c
 def reference_grid_explorer(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor, y_gallery: torch.Tensor, n_ref: int = 5):
     "Widget: sources × references (the paper's figure layout); choose the references' domain and shuffle them."
     import ipywidgets as widgets
