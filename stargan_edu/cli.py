@@ -227,6 +227,8 @@ _SPEED_FLAGS = ("precision", "channels_last", "compile", "fused_adam", "cudnn_be
 def run_settings(args: argparse.Namespace, recorded: dict | None = None) -> RunSettings:
     "The speed settings of a run: the flags given, else (on `--resume`) the run's recorded ones, else exact float32."
     given = {k: getattr(args, k, None) for k in _SPEED_FLAGS}
+    if recorded is None and get_device(getattr(args, "device", "cpu")).type == "cuda":
+        recorded = {"cudnn_benchmark": True}   # a new CUDA run: fixed shapes, so let cuDNN pick its fastest kernels
     return RunSettings(**{**(recorded or {}), **{k: v for k, v in given.items() if v is not None}})
 
 def train(args: argparse.Namespace) -> dict:
@@ -265,7 +267,6 @@ def train(args: argparse.Namespace) -> dict:
     task = mod.make_task(cfg, device)
     if device.type != "cpu" and hasattr(data, "get_batch") and hasattr(data, "to"):
         data.to(device)                              # in-memory data (Toy Faces) lives on the GPU: no host copies
-    if device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed shapes: let cuDNN pick its fastest kernels
     data = training_stream(data, cfg, task)
     loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers,
                             rank=rt.rank, world_size=rt.world_size)
@@ -629,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fp32 (exact, the default) or bf16 (the networks' forward passes under autocast; CUDA only)")
     for flag, what in (("channels-last", "NHWC memory layout for weights and images"), ("compile", "torch.compile the networks "
                        "(not the discriminators, which the gradient penalty / R1 differentiate twice)"),
-                       ("fused-adam", "Adam's fused single-kernel update"), ("cudnn-benchmark", "let cuDNN pick the fastest convolutions (CUDA)")):
+                       ("fused-adam", "Adam's fused single-kernel update"), ("cudnn-benchmark", "let cuDNN pick the fastest convolutions (CUDA; a new CUDA run turns it on)")):
         t.add_argument(f"--{flag}", action="store_true", default=None, help=f"{what} (default off; recorded in config.json)")
     common(t)
 
