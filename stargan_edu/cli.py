@@ -120,7 +120,7 @@ def run_config(args: argparse.Namespace) -> dict:
     if model == "v2" and args.preset == "paper":   # AFHQ and CelebA-HQ were trained differently: say which
         raise ValueError("--preset paper is ambiguous for v2: use --preset paper_afhq (3 domains, lambda_ds=2, w_hpf=0) "
                          "or --preset paper_celebahq (2 domains, lambda_ds=1, w_hpf=1)")
-    cfg = model_module(model).default_config(resolve_preset(model, args.preset, args.device))
+    cfg = model_module(model).default_config(resolve_preset(model, args.preset, getattr(args, "device", None)))
     if args.size and cfg.get("load_size"):   # CycleGAN's resize-and-crop keeps its ratio (286 / 256)
         cfg["load_size"] = round(cfg["load_size"] * args.size / cfg["image_size"])
     if args.size: cfg["image_size"] = args.size
