@@ -40,7 +40,7 @@ test: $(STAMP) $(W77)/.installed $(FIDH)/.installed
 	OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2 --timing
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q tests/
 	test "$$(PYTHONPATH=$(CURDIR)/$(W77) $(BIN)/python -c 'import ipywidgets; print(ipywidgets.__version__)')" = 7.7.1
-	PYTHONPATH="$(CURDIR)/$(W77)" OMP_NUM_THREADS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_test --n_workers 2
+	# every notebook again, alone beside the installed wheel and Colab's ipywidgets 7.7 (tools/run_alone.py)
 	$(MAKE) --no-print-directory test-alone
 
 # every notebook copied alone into an empty folder, run next to nothing but the installed wheel (as after a pip install,
