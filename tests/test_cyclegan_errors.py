@@ -50,7 +50,7 @@ def test_split_domains():
 
 
 def test_cli_contract_and_translate():
-    fails(lambda: default_config("gpu"), "expected one of")
+    fails(lambda: default_config("tpu"), "expected one of")
     cli_cfg = {**default_config("cpu"), "image_size": 16, "ngf": 4, "n_blocks": 1, "ndf": 4, "n_layers": 1,
                "label_names": HAIR, "label_kind": "single"}
     fails(lambda: make_task({**cli_cfg, "model": "v1"}), "not 'cyclegan'")

@@ -432,7 +432,7 @@ def test_missing_empty_and_unknown_inputs(v1_run, face, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def v1_task():
     from stargan_edu.v1 import V1Config, V1Task
-    return V1Task(V1Config.cpu(image_size=16, d_repeat_num=2, conv_dim=8, d_conv_dim=8, g_repeat_num=1))
+    return V1Task(V1Config.cpu(image_size=16, d_repeat_num=2, conv_dim=8, d_conv_dim=8, g_repeat_num=1, g_down=2))
 
 
 @pytest.mark.parametrize("x,c,needle", [
