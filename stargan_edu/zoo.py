@@ -87,7 +87,9 @@ def save_entry(task: Task, path: str | Path, command: str, scores: dict | None =
              "scores": _plain(scores or {}),
              "info": _plain({"score_n": score_n, "score_seed": score_seed, "steps": steps,
                              "train_seconds": train_seconds, "machine": machine or machine_description(), **(info or {})})}
-    return atomic_save(entry, path)
+    atomic_save(entry, path)
+    path.chmod(0o644)        # readable by everyone, as package data must be
+    return path
 
 # %% ../nbs/14_zoo.ipynb #24a287d8
 def entry_path(name_or_path: str | Path) -> Path:
