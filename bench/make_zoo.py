@@ -43,11 +43,11 @@ def record(rec: dict, path: Path = ROOT / "bench" / "zoo.jsonl") -> None:
 def build(name: str, run: Path, n: int, seed: int, tol: float, device: str = "cpu") -> dict:
     "Make the entry `name` from run folder `run`; returns its bench/zoo.jsonl record."
     from stargan_edu import zoo
-    from stargan_edu.cli import evaluate_task, load_run
+    from stargan_edu.cli import load_run
     task = load_run(run, device)
     metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else {}
     t0 = time.perf_counter()
-    full = zoo._plain(evaluate_task(task, task.config(), n=n, seed=seed))
+    full = zoo.score(task, n, seed)
     with tempfile.TemporaryDirectory() as tmp:
         half = zoo.score(zoo.load(zoo.save_entry(task, Path(tmp) / f"{name}.pt", command="", half=True), device), n, seed)
     change = zoo.score_changes(full, half)

@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from .core import get_device
 from .engine import Task, atomic_save, load_nets
@@ -61,7 +61,6 @@ def machine_description(device: str | torch.device = "cpu") -> str:
             what = names_[0] if names_ else what
         except OSError:
             pass
-    import os
     return f"{what}, {os.cpu_count()} cores, {platform.system()}, torch {torch.__version__}"
 
 def save_entry(task: Task, path: str | Path, command: str, scores: dict | None = None, *, half: bool = True,
@@ -155,7 +154,9 @@ def score_changes(recorded: dict, now: dict) -> dict[str, float]:
 _SHORT = {"oracle_target_accuracy": "target", "oracle_preservation": "preservation"}
 
 def summary(names_: list[str] | None = None) -> list[dict]:
-    "One row per entry (the shipped ones, or the names/paths in `names_`): model, training, precision and top-level scores."
+    """One row per entry (the shipped ones, or the names/paths in `names_`): model, training, precision, top-level
+    scores, and the target accuracy of each group of scores that has one (the joint model's `expressions`: the
+    expressions of CelebA-like faces)."""
     rows = []
     for n in names() if names_ is None else names_:
         e = read_entry(n)
@@ -164,7 +165,9 @@ def summary(names_: list[str] | None = None) -> list[dict]:
         rows.append({"name": e["name"], "model": e["model"], "steps": info.get("steps"),
                      "minutes": round(secs / 60, 1) if secs else None, "stored as": e["dtype"],
                      "scored on": f"n={info.get('score_n')}, seed={info.get('score_seed')}",
-                     **{k: v for k, v in e["scores"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)}})
+                     **{k: v for k, v in e["scores"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+                     **{f"{k} target": v["oracle_target_accuracy"] for k, v in e["scores"].items()
+                        if isinstance(v, dict) and "oracle_target_accuracy" in v}})
     return rows
 
 def summary_markdown(rows: list[dict] | None = None) -> str:
