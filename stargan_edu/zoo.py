@@ -16,8 +16,9 @@ from .core import get_device
 from .engine import Task, atomic_save, load_nets
 
 # %% auto #0
-__all__ = ['FORMAT', 'INFERENCE_NETS', 'zoo_dir', 'names', 'half_state', 'machine_description', 'save_entry', 'entry_path',
-           'read_entry', 'load', 'score', 'score_changes', 'summary', 'summary_markdown', 'preview']
+__all__ = ['FORMAT', 'INFERENCE_NETS', 'TARGETS', 'zoo_dir', 'names', 'half_state', 'machine_description', 'save_entry',
+           'entry_path', 'read_entry', 'load', 'score', 'score_changes', 'summary', 'summary_markdown', 'check_targets',
+           'preview']
 
 # %% ../nbs/14_zoo.ipynb #2db5dedd
 FORMAT = "stargan_edu.zoo/1"   # the `format` field of every entry; a new layout gets a new number
@@ -181,6 +182,26 @@ def summary_markdown(rows: list[dict] | None = None) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
+
+# %% ../nbs/14_zoo.ipynb #0f826a89
+TARGETS: dict[str, dict[str, float]] = {     # score (a dotted path into `scores`) → the least value asked for
+    "cyclegan-toyfaces": {"oracle_target_accuracy": 0.97, "oracle_preservation": 0.93},
+    "v1-toyfaces": {"oracle_target_accuracy": 0.97, "oracle_preservation": 0.93},
+    "v1-joint-toyfaces": {"expressions.oracle_target_accuracy": 0.90, "attributes.oracle_target_accuracy": 0.95},
+    "v2-toyfaces": {"oracle_target_accuracy": 0.97, "oracle_preservation": 0.90, "oracle_distinct_styles": 6.0,
+                    "oracle_style_from_reference": 0.80, "oracle_content_from_source": 0.90},
+}
+
+def check_targets(scores: dict, targets: dict[str, float]) -> list[tuple[str, float | None, float, bool]]:
+    "`(score, value, target, met)` for each of `targets` (dotted paths into `scores`; a missing score is not met)."
+    rows = []
+    for key, goal in targets.items():
+        v = scores
+        for part in key.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        ok = isinstance(v, (int, float)) and v >= goal
+        rows.append((key, v, goal, ok))
+    return rows
 
 # %% ../nbs/14_zoo.ipynb #d1c80d8c
 def preview(translator: Task, n: int = 16, seed: int = 7) -> torch.Tensor:
