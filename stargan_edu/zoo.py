@@ -43,6 +43,9 @@ def names() -> list[str]:
 # %% ../nbs/14_zoo.ipynb #7c946377
 def half_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     "A copy of a state dict with its floating-point tensors in `float16` (others unchanged), on the CPU, contiguous."
+    big = [k for k, v in state.items() if v.is_floating_point() and v.numel() and v.abs().max() > torch.finfo(torch.float16).max]
+    if big:
+        raise ValueError(f"{big[:3]} hold values beyond float16's range (±65504): store these weights in float32 (half=False)")
     return {k: (v.detach().half() if v.is_floating_point() else v.detach()).cpu().contiguous() for k, v in state.items()}
 
 # %% ../nbs/14_zoo.ipynb #9baf2252
