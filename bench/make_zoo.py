@@ -58,13 +58,17 @@ def build(name: str, run: Path, n: int, seed: int, tol: float, device: str = "cp
     zoo.save_entry(task, out, command=command, scores=half if use_half else full, half=use_half,
                    score_n=n, score_seed=seed, steps=metrics.get("steps"), train_seconds=metrics.get("train_seconds"),
                    machine=machine, info={"half_precision_change": change, "scores_float32": full,
+                                          "targets": [list(r) for r in zoo.check_targets(half if use_half else full,
+                                                                                        zoo.TARGETS.get(name, {}))],
                                           "images_per_second": metrics.get("images_per_second"),
                                           "made": time.strftime("%Y-%m-%d %H:%M")})
     rec = {"bench": "zoo", "name": name, "date": time.strftime("%Y-%m-%d %H:%M"), "model": task.config()["model"],
            "command": command, "machine": machine, "steps": metrics.get("steps"),
            "train_seconds": metrics.get("train_seconds"), "dtype": "float16" if use_half else "float32",
            "bytes": out.stat().st_size, "score_n": n, "score_seed": seed, "scores": half if use_half else full,
-           "scores_float32": full, "half_precision_change": change, "score_seconds": round(time.perf_counter() - t0, 1)}
+           "scores_float32": full, "half_precision_change": change,
+           "targets_met": {k: ok for k, _, _, ok in zoo.check_targets(half if use_half else full, zoo.TARGETS.get(name, {}))},
+           "score_seconds": round(time.perf_counter() - t0, 1)}
     record(rec)
     return rec
 

@@ -175,15 +175,15 @@ def summary(names_: list[str] | None = None) -> list[dict]:
     return rows
 
 def summary_markdown(rows: list[dict] | None = None) -> str:
-    "`summary()` as a Markdown table (scores with 3 decimals; the first columns as in `summary`)."
+    "`summary()` as a Markdown table (scores with 3 decimals, minutes whole; the first columns as in `summary`)."
     rows = summary() if rows is None else rows
     if not rows:
         return "(no entries)"
     cols = list(dict.fromkeys(k for r in rows for k in r))
-    fmt = lambda v: "" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+    fmt = lambda c, v: "" if v is None else f"{v:.0f}" if c == "minutes" else f"{v:.3f}" if isinstance(v, float) else str(v)
     head = [_SHORT.get(c, c.removeprefix("oracle_")) for c in cols]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    lines += ["| " + " | ".join(fmt(c, r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
 # %% ../nbs/14_zoo.ipynb #0f826a89
