@@ -2,6 +2,7 @@
 oracle scores from a plain (non-editable) install of the package; its errors say what is wrong."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -62,8 +63,17 @@ _REPRODUCE = textwrap.dedent("""
 
 def test_plain_install_reproduces_recorded_scores(tmp_path):
     "`pip wheel` + `pip install --target` of the checkout; a script outside the repository re-scores every entry."
+    # build from a copy of the checkout's files (tracked, and new ones git does not ignore): no build/ left behind,
+    # and nothing stale from an earlier build/ in the wheel
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    src = tmp_path / "src"
+    for f in filter(None, files):
+        if (ROOT / f).is_file():
+            (src / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, src / f)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "whl"), str(ROOT)],
+    subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "whl"), str(src)],
                    check=True, capture_output=True, cwd=tmp_path)
     wheel = next((tmp_path / "whl").glob("stargan_edu-*.whl"))
     site = tmp_path / "site"
