@@ -82,7 +82,8 @@ def rescore(name: str, n: int | None, seed: int | None) -> dict:
     seed = entry["info"]["score_seed"] if seed is None else seed
     old, new = entry["scores"], zoo.score(t, n, seed)
     entry["scores"] = new
-    entry["info"].update(score_n=n, score_seed=seed, rescored=time.strftime("%Y-%m-%d %H:%M"))
+    entry["info"].update(score_n=n, score_seed=seed, rescored=time.strftime("%Y-%m-%d %H:%M"),
+                         targets=[list(r) for r in zoo.check_targets(new, zoo.TARGETS.get(name, {}))])
     atomic_save(entry, zoo.entry_path(name))
     rec = {"bench": "zoo-rescore", "name": name, "date": time.strftime("%Y-%m-%d %H:%M"), "score_n": n, "score_seed": seed,
            "scores": new, "change": zoo.score_changes(old, new)}
