@@ -34,7 +34,7 @@ setuptools.setup(
     ] + ["Programming Language :: Python :: " + v for v in py_versions],
     packages=setuptools.find_packages(include=["stargan_edu", "stargan_edu.*"]),
     include_package_data=True,
-    package_data={"stargan_edu": ["assets/*", "assets/compare/*", "assets/official/*", "assets/bench/*"]},
+    package_data={"stargan_edu": ["assets/*", "assets/compare/*", "assets/official/*", "assets/bench/*", "assets/zoo/*"]},
     python_requires=">=" + c["min_python"] + ",<3.14",
     install_requires=c["requirements"].split(),
     extras_require={"dev": c["dev_requirements"].split()},

@@ -284,10 +284,15 @@ def train(args: argparse.Namespace) -> dict:
 
 # %% ../nbs/13_cli.ipynb #8d842ccb
 def load_run(run: str | Path, device: str | torch.device = "cpu"):
-    "The trained task of run folder `run` (its config.json and checkpoints/last.pt)."
+    """The trained task of run folder `run` (its config.json and checkpoints/last.pt), or of a model-zoo entry:
+    a name from `zoo.names()` or an entry file (appendix 14)."""
     run = Path(run)
     if not (run / "config.json").exists():
-        raise FileNotFoundError(f"{run} is not a run folder: expected config.json and checkpoints/last.pt inside")
+        from stargan_edu import zoo
+        if run.is_file() or str(run) in zoo.names():
+            return zoo.load(run, device)
+        raise FileNotFoundError(f"{run} is not a run folder (expected config.json and checkpoints/last.pt inside) "
+                                f"nor a model-zoo entry (one of {zoo.names()})")
     cfg = json.loads((run / "config.json").read_text())["task"]
     task = model_module(cfg["model"]).make_task(cfg, get_device(device))
     task.load_state_dict(load_checkpoint(run, map_location=task.device)["task"])
@@ -314,7 +319,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     if not metrics:
         print("no scores for this run: the oracle scores need Toy Faces, and FID/LPIPS need domain labels "
               "(one domain per image: v2, CycleGAN, or v1 trained with --labels hair or on domain folders)")
-    write_metrics(args.run, metrics)
+    if Path(args.run).is_dir():   # a zoo entry has no run folder: its scores are only printed
+        write_metrics(args.run, metrics)
     if metrics and not args.quiet:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()
                           if not isinstance(v, dict)}, indent=1))

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The exact commands that trained the model-zoo entries (stargan_edu/assets/zoo/*.pt), one function per entry.
+# Usage, from the repository root:  bash bench/train_zoo.sh cyclegan-toyfaces   (or v1-toyfaces, v1-joint-toyfaces, v2-toyfaces, all)
+# Each run writes runs/zoo-<name>/; add RESUME=1 to continue a stopped run exactly (--resume).
+# Then `python bench/make_zoo.py` turns the finished run folders into zoo entries and records their oracle scores.
+# The shipped entries were trained on a shared 2-core CPU, one thread each, two runs at a time (nice 10):
+# --minutes caps the wall-clock training time, --steps is the preset's schedule (the run stops at whichever comes first).
+# cyclegan-toyfaces and v2-toyfaces ran in two sessions: first with --minutes 35 and 50, then continued with
+# RESUME=1 and the --minutes below (the engine resumes exactly, and --minutes counts the training time of both
+# sessions). Both first sessions include about 7 minutes during which their processes were stopped (SIGSTOP from
+# outside), which counted as training time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+SE="${SE:-.venv/bin/stargan-edu}"
+RES=${RESUME:+--resume}
+
+cyclegan-toyfaces() { nice -n 10 $SE train --model cyclegan --data toyfaces --out runs/zoo-cyclegan-toyfaces --steps 2000 --minutes 50 --quiet --no-eval $RES; }
+v1-toyfaces()       { nice -n 10 $SE train --model v1 --data toyfaces --out runs/zoo-v1-toyfaces --steps 4000 --minutes 15 --quiet --no-eval $RES; }
+v1-joint-toyfaces() { nice -n 10 $SE train --model v1 --data toyfaces-joint --out runs/zoo-v1-joint-toyfaces --steps 4000 --minutes 40 --quiet --no-eval $RES; }
+v2-toyfaces()       { nice -n 10 $SE train --model v2 --data toyfaces --out runs/zoo-v2-toyfaces --steps 3000 --minutes 75 --quiet --no-eval $RES; }
+
+if [ "${1:-}" = all ]; then
+  for n in cyclegan-toyfaces v1-toyfaces v1-joint-toyfaces v2-toyfaces; do "$n"; done
+else
+  "${1:?name an entry: cyclegan-toyfaces, v1-toyfaces, v1-joint-toyfaces, v2-toyfaces or all}"
+fi
