@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["cyclegan-toyfaces", "v1-toyfaces", "v1-joint-toyfaces", "v2-toyfaces"]
 CONDITIONS = "one thread (OMP_NUM_THREADS=1, nice 10), two trainings at a time on a 2-core CPU shared with other jobs"
+CONDITIONS_OF = {"v1-toyfaces": "`make demo`'s run: both cores of a 2-core CPU, nothing else running"}
 
 
 def train_command(name: str, script: Path = ROOT / "bench" / "train_zoo.sh") -> str:
@@ -54,7 +55,7 @@ def build(name: str, run: Path, n: int, seed: int, tol: float, device: str = "cp
     use_half = max(map(abs, change.values()), default=0.0) <= tol
     out = zoo.zoo_dir() / f"{name}.pt"
     command = train_command(name)
-    machine = f"{zoo.machine_description(device)}; {CONDITIONS}"
+    machine = f"{zoo.machine_description(device)}; {CONDITIONS_OF.get(name, CONDITIONS)}"
     zoo.save_entry(task, out, command=command, scores=half if use_half else full, half=use_half,
                    score_n=n, score_seed=seed, steps=metrics.get("steps"), train_seconds=metrics.get("train_seconds"),
                    machine=machine, info={"half_precision_change": change, "scores_float32": full,
