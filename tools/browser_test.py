@@ -41,8 +41,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CHAPTERS = ["00_toyfaces", "01_cyclegan", "02_v1_losses", "03_mask_vector", "05_mapping", "07_diversity_loss",
-                    "08_evaluation", "09_pretrained", "13_cli"]
+# every chapter that shows a widget
+DEFAULT_CHAPTERS = ["00_toyfaces", "01_cyclegan", "02_v1_losses", "03_mask_vector", "04_adain", "05_mapping",
+                    "06_style_encoder", "07_diversity_loss", "08_evaluation", "09_pretrained", "13_cli"]
 
 # JavaScript run in the page. `window.jupyterapp` is there because the server runs with `expose_app_in_browser`.
 JS_HELPERS = r"""
@@ -258,7 +259,7 @@ def wait_idle(page, timeout: float) -> dict:
         st = page.evaluate("window.__bt.state()")
         if st["status"] == "idle" and st["pending"] == 0:
             idle_since = idle_since or time.time()
-            if time.time() - idle_since > 1.0:
+            if time.time() - idle_since > 0.5:
                 return st
         else:
             idle_since = None
