@@ -49,6 +49,17 @@ test: $(STAMP) $(W77)/.installed $(FIDH)/.installed
 test-alone: $(STAMP) $(W77)/.installed
 	OMP_NUM_THREADS=1 $(BIN)/python tools/run_alone.py --workers 2 --extra-path $(W77)
 
+# the widgets in a real browser (tools/browser_test.py): JupyterLab + headless Chromium, each widget changed as a user would;
+# Playwright installed aside (never its browser download: the system's `chromium` is used), screenshots in runs/browser/
+PW := $(VENV)/playwright
+$(PW)/.installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet --target $(PW) "playwright==1.63.0"
+	touch $@
+
+.PHONY: browser-test
+browser-test: $(STAMP) $(PW)/.installed
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 OMP_NUM_THREADS=1 PYTHONPATH=$(CURDIR)/$(PW) $(BIN)/python tools/browser_test.py $(CHAPTERS)
+
 # the course in JupyterLab
 lab: $(STAMP)
 	$(BIN)/jupyter lab nbs/

@@ -714,6 +714,7 @@ if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) =
 # %% ../nbs/13_cli.ipynb #f3773f48
 def run_viewer(run: str | Path, keys: list[str] | None = None):
     "Widget: browse a run folder's sample grids by step, with a logged number (`keys`, default all) plotted up to there."
+    import io
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from PIL import Image
@@ -726,6 +727,7 @@ def run_viewer(run: str | Path, keys: list[str] | None = None):
         raise ValueError(f"{run} has no samples/step_*.png or no log.jsonl: expected a run folder written by `stargan-edu train`")
     keys = keys or [k for k in recs[0] if k not in ("step", "seconds")]
     steps = [int(p.stem.split("_")[1]) for p in samples]
+    pngs = [p.read_bytes() for p in samples]        # read now (a few kB each): the view keeps working if the folder goes
     pick = widgets.SelectionSlider(options=steps, value=steps[-1], description="step", continuous_update=False)
     key = widgets.Dropdown(options=keys, value=keys[0], description="log")
     m = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else {}
@@ -735,7 +737,7 @@ def run_viewer(run: str | Path, keys: list[str] | None = None):
     ui = widgets.VBox([widgets.HBox([pick, key]), scores, out])
 
     def draw(*_):
-        ui.image = Image.open(samples[steps.index(pick.value)]).convert("RGB")
+        ui.image = Image.open(io.BytesIO(pngs[steps.index(pick.value)])).convert("RGB")
         ui.curve = [(r["step"], r[key.value]) for r in recs if key.value in r]
         with out:
             out.clear_output(wait=True)

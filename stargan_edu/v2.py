@@ -690,14 +690,15 @@ def reference_picker(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor,
 def reference_grid_explorer(task: V2Translator, x: torch.Tensor, gallery: torch.Tensor, y_gallery: torch.Tensor, n_ref: int = 5):
     "Widget: sources × references (the paper's figure layout); choose the references' domain and shuffle them."
     import ipywidgets as widgets
-    dom = widgets.Dropdown(options=[("any", None)] + [(n, i) for i, n in enumerate(task.cfg.label_names)], value=None,
+    # "any" is -1, not None: a Dropdown whose value is None has nothing selected (an empty menu, and "any" never fires)
+    dom = widgets.Dropdown(options=[("any", -1)] + [(n, i) for i, n in enumerate(task.cfg.label_names)], value=-1,
                            description="references")
     shuffle, out = widgets.Button(description="shuffle"), widgets.Output()
     ui = widgets.VBox([widgets.HBox([dom, shuffle]), out])
     ui.seed = 0
 
     def draw(*_):
-        idx = pick_references(y_gallery, n_ref, dom.value, ui.seed)
+        idx = pick_references(y_gallery, n_ref, None if dom.value < 0 else dom.value, ui.seed)
         with torch.no_grad():
             ui.images = reference_grid(task.G_ema, task.E_ema, x.to(task.device), gallery[idx].to(task.device),
                                        torch.as_tensor(y_gallery)[idx])
