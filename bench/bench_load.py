@@ -38,9 +38,9 @@ def main() -> None:
     rss, wall, rc = peak_rss_mib_of(cmd)
     widgets = [sys.executable, "-c", (
         "import torch; from stargan_edu.zoo import load; from stargan_edu.v2 import latent_view, reference_view;"
-        "from stargan_edu.toyfaces import ToyFaces; t = load(%r); d = ToyFaces(n=64, size=t.config['image_size'], seed=1, labels='hair');"
-        "x = d.images[:8]; [latent_view(t, x, y, torch.randn(t.config['latent_dim'])) for y in range(3) for _ in range(20)];"
-        "[reference_view(t, x, d.images[8:16], y) for y in range(3) for _ in range(20)]" % args.run)]
+        "from stargan_edu.toyfaces import ToyFaces; t = load(%r); d = ToyFaces(n=64, size=t.config()['image_size'], seed=1, labels='hair');"
+        "x = d.images[:8]; [latent_view(t, x, y, torch.randn(t.config()['latent_dim'])) for y in range(3) for _ in range(20)];"
+        "[reference_view(t, x, d.images[8 + k], y) for y in range(3) for k in range(20)]" % args.run)]
     rss_w, wall_w, rc_w = peak_rss_mib_of(widgets)
     rec = {"bench": "load", "date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.node(),
            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
