@@ -8,15 +8,9 @@ from torch import nn
 from stargan_edu.core import seed_everything
 from stargan_edu.cyclegan import (CycleGANConfig, ImagePool, ResnetBlock, ResnetGenerator, cycle_view, default_config,
                                   hair_level, lsgan_loss, make_task, scaling_table, split_domains)
+from _helpers import fails
 
 HAIR = ["Black_Hair", "Blond_Hair", "Brown_Hair"]
-
-
-def fails(f, contains: str, exc=Exception):
-    "Like fastcore's `test_fail(f, contains=...)`: `f()` raises `exc` and its message contains `contains`."
-    with pytest.raises(exc) as e:
-        f()
-    assert contains in str(e.value), f"{contains!r} not in {str(e.value)!r}"
 
 
 def test_networks_and_losses():

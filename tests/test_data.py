@@ -14,18 +14,9 @@ import torch
 from PIL import Image
 
 from stargan_edu import data as D
+from _helpers import hf_cache
 
 ATTRS = ["Bald", "Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]   # Bald: a column that is not selected
-
-
-@pytest.fixture(autouse=True)
-def hf_cache(tmp_path, monkeypatch):
-    "Keep every cache `datasets` writes inside the test's temp dir."
-    import datasets
-    cache = tmp_path / "hf_cache"
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
-    return cache
 
 
 def _picture(seed: int, size: int = 20, mode: str = "RGB") -> Image.Image:

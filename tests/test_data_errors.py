@@ -15,23 +15,7 @@ from PIL import Image
 
 from stargan_edu.data import (CELEBA_ATTRS, CelebA, FileImages, HFImages, ImageFolder, ImageTransform, celeba_split,
                               load_data, open_rgb)
-
-
-def fails(f, contains: str, exc=Exception):
-    "Like fastcore's `test_fail(f, contains=...)`: `f()` raises `exc` and its message contains `contains`."
-    with pytest.raises(exc) as e:
-        f()
-    assert contains in str(e.value), f"{contains!r} not in {str(e.value)!r}"
-
-
-@pytest.fixture(autouse=True)
-def hf_cache(tmp_path, monkeypatch):
-    "Keep every cache `datasets` writes inside the test's temp dir."
-    import datasets
-    cache = tmp_path / "hf_cache"
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
-    return cache
+from _helpers import fails, hf_cache
 
 
 def write_tiny_celeba(root: Path, n: int = 12, size: int = 16) -> Path:

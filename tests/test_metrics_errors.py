@@ -14,13 +14,7 @@ from torch import nn
 from stargan_edu.metrics import (InceptionFeatures, TFInceptionFeatures, extract_features, feature_stats,
                                  find_tf_inception, frechet_distance, hair_scorecard, lpips_diversity, lpips_net,
                                  official_protocol, plot_scores)
-
-
-def fails(f, contains: str, exc=Exception):
-    "Like fastcore's `test_fail(f, contains=...)`: `f()` raises `exc` and its message contains `contains`."
-    with pytest.raises(exc) as e:
-        f()
-    assert contains in str(e.value), f"{contains!r} not in {str(e.value)!r}"
+from _helpers import fails
 
 
 def test_feature_statistics():

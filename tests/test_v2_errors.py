@@ -10,13 +10,7 @@ from stargan_edu.core import seed_everything
 from stargan_edu.v2 import (ClassBalanced, ReferencePool, V2Config, V2Task, adv_loss, compute_g_loss, cycle_loss,
                             default_config, distinct_per_group, evaluate_toyfaces, factor_matches, interpolate_styles,
                             make_task, pick_references, style_reconstruction_loss)
-
-
-def fails(f, contains: str, exc=Exception):
-    "Like fastcore's `test_fail(f, contains=...)`: `f()` raises `exc` and its message contains `contains`."
-    with pytest.raises(exc) as e:
-        f()
-    assert contains in str(e.value), f"{contains!r} not in {str(e.value)!r}"
+from _helpers import fails
 
 
 def tiny_cfg(**kw) -> V2Config:
