@@ -637,16 +637,17 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
             if bar is not None: bar.update(1)
             log_step = step % log_every == 0 or step == total
             if many and log_step: record = _mean_over_ranks(record)   # a NaN on any rank reaches every rank
+            if log_step: record = {k: float(v) for k, v in record.items()}   # the one host sync of a log step
             # Python floats cost nothing to check; tensors (a sync each) only on log steps. With several ranks, only
             # the averaged numbers of log steps are checked, so that every rank stops at the same step.
             bad = [k for k, v in record.items() if (log_step or not (many or torch.is_tensor(v))) and not math.isfinite(float(v))]
             if bad:
-                many = len(bad) > 1
-                raise TrainingStopped(f"step {step}: the loss{'es' * many} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
-                                      f"{'are' if many else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
+                plural = len(bad) > 1
+                raise TrainingStopped(f"step {step}: the loss{'es' * plural} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
+                                      f"{'are' if plural else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
                                       "and train again (resuming with the same settings repeats the same steps exactly)")
             if log_step:
-                rec = {"step": step, **{k: float(v) for k, v in record.items()},
+                rec = {"step": step, **record,
                        "seconds": round(elapsed + time.perf_counter() - t0, 3)}
                 if main:
                     with open(log_path, "a") as f: f.write(json.dumps(rec, allow_nan=False) + "\n")
