@@ -17,10 +17,10 @@ from .core import show_grid, check_images, check_labels
 from .engine import Task, preset_config, split_config
 
 # %% auto #0
-__all__ = ['CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator', 'd_adv_loss',
-           'g_adv_loss', 'gradient_penalty', 'classification_loss', 'reconstruction_loss', 'discriminator_loss',
-           'generator_loss', 'V1Config', 'V1LRDecay', 'create_test_labels', 'V1Task', 'default_config', 'make_task',
-           'v1_steps', 'target_from_choices', 'v1_explorer']
+__all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
+           'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'reconstruction_loss',
+           'discriminator_loss', 'generator_loss', 'V1Config', 'V1LRDecay', 'create_test_labels', 'V1Task',
+           'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
 
 # %% ../nbs/02_v1_losses.ipynb #a95b1b7c
 class InstanceNorm2dIS(nn.InstanceNorm2d):
@@ -55,16 +55,20 @@ class ResidualBlock(nn.Module):
         return x + self.main(x)
 
 # %% ../nbs/02_v1_losses.ipynb #906f671d
+RESIDUAL_CLAMP = 0.999   # atanh(±1) is infinite: inputs are clamped to ±0.999 (±3.8 before the tanh) in residual mode
+
 class Generator(nn.Module):
     """StarGAN v1 generator `G(x, c)`: images `x` `[B, 3, H, W]` in [-1, 1] and target labels `c` `[B, c_dim]`
     to translated images `[B, 3, H, W]` in [-1, 1]. `conv_dim` channels after the first layer, `down` stride-2
     down-samplings (official: 2), `repeat_num` residual blocks, as many up-samplings. With `down=2`: the official
-    layers and state-dict keys."""
-    def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6, down: int = 2):
+    layers and state-dict keys. `residual=True` (the Toy Faces presets; official: False) adds the last layer's
+    output `h` to the input before the tanh, `tanh(atanh(x) + h)`, and starts that layer at zero: G begins as the
+    identity and learns the change. The state-dict keys are the same either way."""
+    def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6, down: int = 2, residual: bool = False):
         super().__init__()
         if down not in (1, 2, 3):
             raise ValueError(f"down (the number of stride-2 down-samplings) must be 1, 2 (official) or 3, got {down}")
-        self.conv_dim, self.c_dim, self.repeat_num, self.down = conv_dim, c_dim, repeat_num, down
+        self.conv_dim, self.c_dim, self.repeat_num, self.down, self.residual = conv_dim, c_dim, repeat_num, down, residual
         layers = [nn.Conv2d(3 + c_dim, conv_dim, kernel_size=7, stride=1, padding=3, bias=False),
                   InstanceNorm2dIS(conv_dim), nn.ReLU(inplace=True)]
         dim = conv_dim
@@ -77,8 +81,9 @@ class Generator(nn.Module):
             layers += [nn.ConvTranspose2d(dim, dim // 2, kernel_size=4, stride=2, padding=1, bias=False),
                        InstanceNorm2dIS(dim // 2), nn.ReLU(inplace=True)]
             dim //= 2
-        layers += [nn.Conv2d(dim, 3, kernel_size=7, stride=1, padding=3, bias=False), nn.Tanh()]
-        self.main = nn.Sequential(*layers)
+        last = nn.Conv2d(dim, 3, kernel_size=7, stride=1, padding=3, bias=False)
+        if residual: nn.init.zeros_(last.weight)    # h = 0 at the start: G(x, c) = x
+        self.main = nn.Sequential(*layers, last) if residual else nn.Sequential(*layers, last, nn.Tanh())
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         check_images(x, "Generator")   # shape and dtype (appendix 10)
@@ -90,7 +95,10 @@ class Generator(nn.Module):
             raise ValueError(f"Generator down-samples {self.down} times by 2, so H and W must be multiples of "
                              f"{2 ** self.down}; got {h}×{w}")
         c_map = c.to(x.dtype).view(b, self.c_dim, 1, 1).expand(b, self.c_dim, h, w)   # c copied to every pixel
-        return self.main(torch.cat([x, c_map], dim=1))
+        out = self.main(torch.cat([x, c_map], dim=1))
+        if self.residual:   # the change h is added where tanh is linear-ish: pre-activation atanh(x), kept finite
+            return torch.tanh(torch.atanh(x.clamp(-RESIDUAL_CLAMP, RESIDUAL_CLAMP)) + out)
+        return out
 
 # %% ../nbs/02_v1_losses.ipynb #e34acf75
 class Discriminator(nn.Module):
@@ -222,6 +230,7 @@ class V1Config:
     d_conv_dim: int = 64           # D's channels after its first layer
     d_repeat_num: int = 6          # stride-2 convolutions in D
     g_down: int = 2                # stride-2 down-samplings in G (official 2; the Toy Faces CPU preset uses fewer)
+    g_residual: bool = False       # G adds its output to its input (official False; the Toy Faces presets True)
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
@@ -315,7 +324,7 @@ class V1Task(Task):
     def __init__(self, cfg: V1Config | None = None, device: torch.device | str = "cpu"):
         super().__init__(device)
         self.cfg = cfg = cfg or self.config_class.cpu()
-        self.G = Generator(cfg.conv_dim, cfg.c_dim, cfg.g_repeat_num, cfg.g_down).to(self.device)
+        self.G = Generator(cfg.conv_dim, cfg.c_dim, cfg.g_repeat_num, cfg.g_down, cfg.g_residual).to(self.device)
         self.D = Discriminator(cfg.image_size, cfg.d_conv_dim, self.d_classes(cfg), cfg.d_repeat_num).to(self.device)
         self.nets = {"G": self.G, "D": self.D}
         self.opts = {"G": torch.optim.Adam(self.G.parameters(), cfg.g_lr, betas=(cfg.beta1, cfg.beta2)),
