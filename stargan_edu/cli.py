@@ -603,8 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="Toy Faces -> StarGAN v1 on the CPU -> oracle scores in runs/demo/")
     d.add_argument("--out", default="runs/demo", help="run folder (default runs/demo; its own files are replaced unless --resume)")
-    d.add_argument("--steps", type=_count(1), default=2200, help="training iterations, the learning rate decaying over the second half (default 2200)")
-    d.add_argument("--minutes", type=_positive, default=8.5, help="stop training after this many minutes even if --steps are not done (default 8.5)")
+    d.add_argument("--steps", type=_count(1), default=1500, help="training iterations, the learning rate decaying over the second half (default 1500)")
+    d.add_argument("--minutes", type=_positive, default=9, help="stop training after this many minutes even if --steps are not done (default 9)")
     d.add_argument("--n-train", type=_count(1), default=10000, help="Toy Faces to train on (default 10000)")
     d.add_argument("--sample-every", type=_count(1), default=500); d.add_argument("--ckpt-every", type=_count(1), default=500)
     d.add_argument("--resume", action="store_true", help="continue an interrupted demo")

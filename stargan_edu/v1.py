@@ -269,8 +269,8 @@ class V1Config:
     @classmethod
     def cpu(cls, **overrides) -> "V1Config":
         "A configuration that trains on Toy Faces on a laptop CPU in minutes (see the text for why it differs)."
-        base = cls(image_size=32, conv_dim=32, g_repeat_num=3, g_down=1, d_conv_dim=32, d_repeat_num=4, n_critic=1,
-                   g_lr=1e-4, d_lr=4e-4, batch_size=16, num_iters=4000, num_iters_decay=2000, lr_update_step=1,
+        base = cls(image_size=32, conv_dim=32, g_repeat_num=3, g_down=1, g_residual=True, d_conv_dim=64, d_repeat_num=4,
+                   n_critic=1, g_lr=1e-4, d_lr=8e-4, batch_size=16, num_iters=4000, num_iters_decay=2000, lr_update_step=1,
                    lr_decay="linear", lambda_rec=20.0)
         return replace(base, **overrides)
 

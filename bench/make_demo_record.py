@@ -1,0 +1,61 @@
+"""Assemble the demo's record shipped with the package (stargan_edu/assets/bench/demo.json), which chapter 02 reads
+and checks its numbers against, from measurements in bench/results.jsonl:
+
+- the latest `bench_demo.py` record (the demo's time and scores, both readers);
+- the CPU-preset ablations: `ablation_1000_iterations` (kept from the existing record: the direct generator's
+  settings, bench/v1_cpu_ablation.md) and `ablation_residual` (the latest `v1_ablation.py` record of each run named
+  with `--residual-runs`);
+- the background swap, counted now on the zoo entries `v1-toyfaces-direct` and `v1-toyfaces` (400 held-out faces,
+  seed 999, Male flipped; rows: the source's background, columns: what the oracle reads).
+
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "stargan_edu" / "assets" / "bench" / "demo.json"
+
+
+def swap_matrix(name: str, n: int = 400, seed: int = 999) -> dict:
+    "The background confusion of zoo entry `name` when Male is flipped, and how many backgrounds the round trip restores."
+    import torch
+    from stargan_edu.toyfaces import FACTORS, attribute_targets, attrs_from_factors, load_oracle, render, sample_factors
+    from stargan_edu.zoo import load
+    t, o = load(name, "cpu"), load_oracle()
+    f = sample_factors(n, seed=seed)
+    x, c = render(f, 32), attrs_from_factors(f)
+    y = t.translate(x, attribute_targets(c)[3])
+    read, back = o.predict(y)["background"], o.predict(t.translate(y, c))["background"]
+    m = torch.zeros(6, 6, dtype=torch.long)
+    for a, b in zip(f["background"].tolist(), read.tolist()):
+        m[a, b] += 1
+    return {"faces": n, "seed": seed, "change": "Male", "levels": list(FACTORS["background"].levels),
+            "matrix": m.tolist(), "kept": round(m.diagonal().sum().item() / n, 3),
+            "round_trip_kept": round((back == f["background"]).float().mean().item(), 3)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--residual-runs", nargs="*", default=[])
+    args = p.parse_args()
+    sys.path.insert(0, str(ROOT))
+    rows = [json.loads(l) for l in (ROOT / "bench" / "results.jsonl").read_text().splitlines() if l.strip()]
+    old = json.loads(RECORD.read_text())
+    demo = [r for r in rows if r.get("bench") == "demo"][-1]
+    abl = {}
+    for run in args.residual_runs:
+        r = [r for r in rows if r.get("bench") == "v1_ablation" and r["run"] == run][-1]
+        abl[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
+                    "preservation": r["oracle"]["preservation"], "reader2": [r["reader2"]["target"], r["reader2"]["preservation"]],
+                    "background": r["oracle"]["per_factor"]["background"], "by_direction": r["oracle"]["by_direction"]}
+    rec = {**demo, "ablation_1000_iterations": old["ablation_1000_iterations"], "ablation_residual": abl,
+           "background_swap": swap_matrix("v1-toyfaces-direct"), "background_swap_residual": swap_matrix("v1-toyfaces")}
+    RECORD.write_text(json.dumps(rec, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in rec.items() if k not in ("references",)}, indent=1)[:3000])
+
+
+if __name__ == "__main__":
+    main()
