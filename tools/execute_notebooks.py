@@ -35,10 +35,10 @@ import configparser
 import json
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -302,6 +302,15 @@ def kernel_env(threads: int) -> dict:
 
 
 _print_lock = threading.Lock()
+_children: list[subprocess.Popen] = []
+
+
+def _stop_children(*_):
+    "Stop the notebooks still running (each child stops its kernel on SIGTERM), then leave."
+    for p in _children:
+        if p.poll() is None:
+            p.terminate()
+    raise KeyboardInterrupt
 
 
 def run_child(path: Path, args, threads: int) -> tuple[Path, int, float, list[str]]:
@@ -315,6 +324,7 @@ def run_child(path: Path, args, threads: int) -> tuple[Path, int, float, list[st
     lines = []
     with subprocess.Popen(cmd, cwd=ROOT, env=kernel_env(threads), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, bufsize=1) as p:
+        _children.append(p)
         for ln in p.stdout:
             if "Kernel is running over TCP without encryption" in ln:    # jupyter_client's notice, every kernel
                 continue
@@ -365,8 +375,16 @@ def main(argv=None) -> int:
         print(f"executing {len(paths)} notebooks in full mode, {workers} at a time, OMP_NUM_THREADS={threads}",
               flush=True)
         t0 = time.time()
-        with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(lambda p: run_child(p, args, threads), paths))
+        signal.signal(signal.SIGTERM, _stop_children)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                results = list(pool.map(lambda p: run_child(p, args, threads), paths))
+        except KeyboardInterrupt:
+            for p in _children:
+                if p.poll() is None:
+                    p.terminate()
+            print("execute_notebooks: interrupted; the notebooks not finished are left as they were")
+            return 130
         print("\ntime per notebook (full mode):")
         for p, rc, secs, _ in results:
             print(f"  {p.name:28s} {secs:7.1f} s  {'ok' if rc == 0 else 'FAILED'}")
