@@ -28,6 +28,7 @@ def main(argv=None) -> Path:
 
     import matplotlib
     matplotlib.use("Agg")
+    matplotlib.rcParams["image.interpolation"] = "nearest"   # 32-px images drawn as they are: crisp, small PNG
     import matplotlib.pyplot as plt
     import torch
 
