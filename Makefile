@@ -60,6 +60,16 @@ $(PW)/.installed: $(STAMP)
 browser-test: $(STAMP) $(PW)/.installed
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 OMP_NUM_THREADS=1 PYTHONPATH=$(CURDIR)/$(PW) $(BIN)/python tools/browser_test.py $(CHAPTERS)
 
+# re-execute notebooks in place in full mode (no IN_TEST: the zoo models, minutes per chapter), tidy and check their
+# outputs (no widget state, PNG images of sensible size, no local paths, all notebooks <= 25 MB) and nbdev_clean them,
+# so they are committed with their pictures: tools/execute_notebooks.py. Every notebook in nbs/ by default;
+# `make execute NOTEBOOKS="nbs/00_toyfaces.ipynb nbs/index.ipynb" WORKERS=2` runs a few, two kernels at a time.
+NOTEBOOKS ?=
+WORKERS ?= 1
+.PHONY: execute
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py --workers $(WORKERS) $(NOTEBOOKS)
+
 # the course in JupyterLab
 lab: $(STAMP)
 	$(BIN)/jupyter lab nbs/

@@ -156,12 +156,12 @@ def save_grid(images: torch.Tensor, path: str | Path, ncol: int = 8) -> Path:
     return path
 
 def show_grid(images: torch.Tensor, ncol: int = 8, titles: list[str] | None = None, ax=None, scale: float = 1.2):
-    "Draw `images` as a grid with matplotlib; `titles` label the columns. Returns the axes."
+    "Draw `images` as a grid with matplotlib (each pixel a square: no smoothing); `titles` label the columns. Returns the axes."
     import matplotlib.pyplot as plt
     grid = image_grid(images.detach().cpu(), ncol)
     if ax is None:
         _, ax = plt.subplots(figsize=(scale * min(ncol, len(images)), scale * ((len(images) + ncol - 1) // ncol)))
-    ax.imshow(to_uint8(grid)); ax.axis("off")
+    ax.imshow(to_uint8(grid), interpolation="nearest"); ax.axis("off")   # pixels as pixels: crisp, and small PNGs
     if titles:
         w = images.shape[-1] + 2
         for k, t in enumerate(titles):

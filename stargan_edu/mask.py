@@ -194,9 +194,9 @@ class JointConfig(V1Config):
 
     @classmethod
     def cpu(cls, **overrides) -> "JointConfig":
-        """`V1Config.cpu()` with a batch of 32 (about 16 per data set, as each single-data-set batch of the CPU preset)
-        the paper's reconstruction weight of 10 and the official two down-samplings in G, with which this chapter's
-        runs were measured."""
+        """`V1Config.cpu()` with a batch of 32 (about 16 per data set, as each single-data-set batch of the CPU preset),
+        the paper's reconstruction weight of 10, the official two down-samplings in G and the paper's gradient-penalty
+        weight of 10: the settings the zoo entry `v1-joint-toyfaces` was trained with."""
         return super().cpu(**_unify({"batch_size": 32, "lambda_rec": 10.0, "g_down": 2, **overrides}))
 
     @classmethod
@@ -322,9 +322,18 @@ def evaluate_expressions_on(translate: Callable, oracle: nn.Module, factors: dic
             "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
             "per_attribute": per, "per_factor_preservation": {k: v / max(counts, 1) for k, v in kept.items()}}
 
-def mask_translator(task: JointTask, dataset: str | int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    "`translate(x, c)` for one data set's labels `c`: the joint generator with that data set's mask."
-    return lambda x, c: task.translate_to(x, c, dataset)
+def mask_translator(task: JointTask, dataset: str | int, mask: Sequence[float] | None = None
+                    ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """`translate(x, c)` for one data set's labels `c`: the joint generator with that data set's mask, or with `mask`
+    (e.g. `(1, 0)` with RaFD labels: the wrong mask; `(0, 0)`: none) to see what the mask does."""
+    if mask is None:
+        return lambda x, c: task.translate_to(x, c, dataset)
+    def translate(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        c = torch.as_tensor(c).float()
+        u = unified_label(c.expand(len(x), -1) if c.dim() == 1 else c, dataset, task.cfg.dims, task.cfg.datasets)
+        u[:, -len(task.cfg.datasets):] = torch.as_tensor(mask, dtype=u.dtype)
+        return task.translate(x, u)
+    return translate
 
 def evaluate_joint(task: JointTask, oracle: nn.Module | None = None, n: int = 200, seed: int = 12345,
                    batch_size: int = 50) -> dict:
