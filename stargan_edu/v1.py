@@ -412,7 +412,9 @@ def make_task(config: dict, device: torch.device | str = "cpu") -> V1Task:
 # %% ../nbs/02_v1_losses.ipynb #a3a8f45e
 @torch.no_grad()
 def v1_steps(G: nn.Module, x: torch.Tensor, c_org: torch.Tensor, c_trg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    "`(x, G(x, c_trg), G(G(x, c_trg), c_org))`: input, translation and reconstruction, without gradients."
+    "`(x, G(x, c_trg), G(G(x, c_trg), c_org))`: input, translation and reconstruction, without gradients, on G's device."
+    dev = next(G.parameters()).device
+    x, c_org, c_trg = x.to(dev), c_org.to(dev), c_trg.to(dev)
     fake = G(x, c_trg)
     return x, fake, G(fake, c_org)
 
