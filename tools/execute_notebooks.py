@@ -342,7 +342,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="notebooks run side by side (default 1)")
     ap.add_argument("--threads", type=int, default=None,
                     help="OMP_NUM_THREADS of each kernel (default: the CPU count divided by --workers)")
-    ap.add_argument("--timeout", type=int, default=1800, help="seconds one cell may run (default 1800)")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default 120: with TRAIN = False no "
+                    "cell needs 30 s; nbclient also waits this long for the outputs of a cell that builds chapter 07's "
+                    "interpolation explorer, and then goes on)")
     ap.add_argument("--flags", nargs="*", default=[], help="tst_flags whose cells run too (e.g. slow)")
     ap.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3: this Python)")
     ap.add_argument("--report-s", type=float, default=10.0, help="print every cell that takes at least this long")
