@@ -62,9 +62,10 @@ browser-test: $(STAMP) $(PW)/.installed
 
 # re-execute notebooks in place in full mode (no IN_TEST: the zoo models, minutes per chapter), tidy and check their
 # outputs (no widget state, PNG images of sensible size, no local paths, all notebooks <= 25 MB) and nbdev_clean them,
-# so they are committed with their pictures: tools/execute_notebooks.py. Every notebook in nbs/ by default;
+# so they are committed with their pictures: tools/execute_notebooks.py. By default the notebooks committed executed
+# (index and chapters 00-09; the appendices are committed without outputs);
 # `make execute NOTEBOOKS="nbs/00_toyfaces.ipynb nbs/index.ipynb" WORKERS=2` runs a few, two kernels at a time.
-NOTEBOOKS ?=
+NOTEBOOKS ?= nbs/index.ipynb $(sort $(wildcard nbs/0[0-9]_*.ipynb))
 WORKERS ?= 1
 .PHONY: execute
 execute: $(STAMP)
