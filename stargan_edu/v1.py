@@ -19,8 +19,8 @@ from .engine import Task, preset_config, split_config
 # %% auto #0
 __all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
            'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'reconstruction_loss',
-           'discriminator_loss', 'generator_loss', 'V1Config', 'V1LRDecay', 'create_test_labels', 'V1Task',
-           'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
+           'discriminator_loss', 'generator_loss', 'background_swap', 'V1Config', 'V1LRDecay', 'create_test_labels',
+           'V1Task', 'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
 
 # %% ../nbs/02_v1_losses.ipynb #a95b1b7c
 class InstanceNorm2dIS(nn.InstanceNorm2d):
@@ -215,6 +215,21 @@ def generator_loss(G: nn.Module, D: nn.Module, x_real: torch.Tensor, c_org: torc
     loss_rec = reconstruction_loss(x_real, x_rec)
     loss = loss_fake + lambda_rec * loss_rec + lambda_cls * loss_cls
     return loss, {"G/loss_fake": loss_fake.detach(), "G/loss_rec": loss_rec.detach(), "G/loss_cls": loss_cls.detach()}
+
+# %% ../nbs/02_v1_losses.ipynb #b9c4e1a7
+@torch.no_grad()
+def background_swap(translate, oracle: nn.Module, n: int = 400, seed: int = 999, size: int = 32) -> tuple[torch.Tensor, float]:
+    """What `translate(x, c)` does to the background when it flips `Male` on `n` held-out Toy Faces (`seed`): 6×6 counts
+    (rows: the source's background, columns: the background `oracle` reads) and the share of backgrounds the
+    return trip `translate(translate(x, c), c')` restores."""
+    from stargan_edu.toyfaces import FACTORS, attribute_targets, attrs_from_factors, render, sample_factors
+    f = sample_factors(n, seed=seed)
+    x, c = render(f, size), attrs_from_factors(f)
+    y = translate(x, attribute_targets(c)[3])                                # flip Male
+    read, back = oracle.predict(y)["background"], oracle.predict(translate(y, c))["background"]
+    table = torch.zeros(FACTORS["background"].n_levels, FACTORS["background"].n_levels, dtype=torch.long)
+    for a, b in zip(f["background"].tolist(), read.tolist()): table[a, b] += 1
+    return table, (back.cpu() == f["background"]).float().mean().item()
 
 # %% ../nbs/02_v1_losses.ipynb #aff36232
 CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
