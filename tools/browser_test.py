@@ -25,7 +25,6 @@ folder on `PYTHONPATH`); the browser is `--chromium` (default: `chromium` on the
 from __future__ import annotations
 
 import argparse
-import configparser
 import json
 import os
 import re
@@ -103,10 +102,8 @@ ERROR_JS = r"""root => {
 }"""
 
 
-def skip_flags() -> list[str]:
-    cfg = configparser.ConfigParser(delimiters=["="])
-    cfg.read(ROOT / "settings.ini", encoding="utf-8")
-    return cfg["DEFAULT"].get("tst_flags", "").split()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_alone import test_flags as skip_flags   # the flags of cells nbdev_test skips (settings.ini's tst_flags)
 
 
 def prepare(chapter: str, dest: Path) -> Path:

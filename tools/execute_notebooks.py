@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import configparser
 import json
 import os
 import re
@@ -68,11 +67,8 @@ def leak_patterns() -> list[str]:
     return sorted(p for p in pats if p and p not in ("/", ""))
 
 
-def skip_flags() -> list[str]:
-    "The flags of cells `nbdev_test` skips by default (settings.ini's `tst_flags`)."
-    cfg = configparser.ConfigParser(delimiters=["="])
-    cfg.read(ROOT / "settings.ini", encoding="utf-8")
-    return cfg["DEFAULT"].get("tst_flags", "").split()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_alone import test_flags as skip_flags   # the flags of cells nbdev_test skips (settings.ini's tst_flags)
 
 
 def _src(cell) -> str:
