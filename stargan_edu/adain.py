@@ -131,11 +131,11 @@ class Generator(nn.Module):
     skip_sizes = (32, 64, 128)   # feature sizes where the masked high-pass skips join (official values)
 
     def __init__(self, img_size: int = 256, style_dim: int = 64, max_conv_dim: int = 512, w_hpf: float = 1,
-                 dim_in: int | None = None):
+                 dim_in: int | None = None, residual: bool = False):
         super().__init__()
         repeat_num = _log2_size(img_size, 16) - 4 + (1 if w_hpf > 0 else 0)
         dim_in = 2**14 // img_size if dim_in is None else dim_in
-        self.img_size, self.style_dim, self.w_hpf = img_size, style_dim, w_hpf
+        self.img_size, self.style_dim, self.w_hpf, self.residual = img_size, style_dim, w_hpf, residual
         self.from_rgb = nn.Conv2d(3, dim_in, 3, 1, 1)
         self.encode, self.decode = nn.ModuleList(), nn.ModuleList()
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(0.2),
@@ -151,12 +151,19 @@ class Generator(nn.Module):
             self.decode.insert(0, AdainResBlk(dim_out, dim_out, style_dim, w_hpf=w_hpf))
         if w_hpf > 0:
             self.hpf = HighPass(w_hpf)
+        if residual:
+            self.start_at_identity()
+
+    def start_at_identity(self) -> None:
+        "Zero the last convolution, so that a residual generator starts as the identity: $G(x, s) = x$."
+        nn.init.zeros_(self.to_rgb[-1].weight)
+        nn.init.zeros_(self.to_rgb[-1].bias)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor, masks: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         "Translate images `x` (`[N, 3, H, W]`) with style codes `s` (`[N, style_dim]`); `masks=(m0, m1)` turns on the high-pass skips."
         if masks is not None and self.w_hpf <= 0:
             raise ValueError("masks were given but this generator has w_hpf=0 (no high-pass skip path); pass masks=None")
-        x = self.from_rgb(x)
+        x_in, x = x, self.from_rgb(x)
         skips = {}
         for block in self.encode:
             if masks is not None and x.size(2) in self.skip_sizes:
@@ -168,4 +175,4 @@ class Generator(nn.Module):
                 m = masks[0] if x.size(2) == 32 else masks[1]
                 m = F.interpolate(m, size=x.size(2), mode="bilinear", align_corners=False)
                 x = x + self.hpf(m * skips[x.size(2)])
-        return self.to_rgb(x)
+        return x_in + self.to_rgb(x) if self.residual else self.to_rgb(x)

@@ -229,6 +229,7 @@ class V2Config:
     num_iters: int = 100_000         # official --total_iters
     ref_pool: int = 32               # reference images kept per domain
     train_reference: bool = True     # also train on reference-guided fakes (official: always; False is an ablation)
+    g_residual: bool = False         # G returns x + its output, starting as the identity (official: False)
     label_names: list[str] = field(default_factory=lambda: ["cat", "dog", "wild"])
     label_kind: str = "single"
 
@@ -360,11 +361,12 @@ class V2Task(Task, V2Translator):
         self.cfg = cfg = cfg or V2Config.cpu()
         self.extra_config = dict(extra_config or {})
         K = cfg.num_domains
-        nets = {"G": Generator(cfg.image_size, cfg.style_dim, cfg.max_conv_dim, cfg.w_hpf, cfg.dim_in),
+        nets = {"G": Generator(cfg.image_size, cfg.style_dim, cfg.max_conv_dim, cfg.w_hpf, cfg.dim_in, cfg.g_residual),
                 "F": MappingNetwork(cfg.latent_dim, cfg.style_dim, K, cfg.hidden_dim),
                 "E": StyleEncoder(cfg.image_size, cfg.style_dim, K, cfg.max_conv_dim, cfg.dim_in),
                 "D": Discriminator(cfg.image_size, K, cfg.max_conv_dim, cfg.dim_in)}
         for m in nets.values(): m.apply(he_init)
+        if cfg.g_residual: nets["G"].start_at_identity()   # after he_init, which would overwrite the zeros
         for k in "GFE": nets[k + "_ema"] = copy.deepcopy(nets[k])
         self.nets = {k: m.to(self.device) for k, m in nets.items()}
         self.G, self.F, self.E, self.D = (self.nets[k] for k in "GFED")
