@@ -689,7 +689,8 @@ def score_jobs(translate: Callable | None, oracle: Oracle, factors: dict, images
     per_factor}}}`. Translator `'model'` is `translate(x, c)` (skipped if None); with `references`, also the
     `REFERENCE_TRANSLATORS`: the ideal renderer (draws the target factors exactly) and its images blurred by a 3×3 box,
     which tell blur apart from a lost factor. `images` are the rendered `factors`."""
-    per: dict[str, dict] = {t: {} for t in (["model"] if translate is not None else []) + (list(REFERENCE_TRANSLATORS) if references else [])}
+    names = (["model"] if translate is not None else []) + (list(REFERENCE_TRANSLATORS) if references else [])
+    per: dict[str, dict] = {t: {} for t in names}
     for job in jobs:
         idx = job.keep.nonzero().flatten()
         src, tgt = subset_factors(factors, idx), subset_factors(job.target, idx)
