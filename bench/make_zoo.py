@@ -88,6 +88,7 @@ def rescore(name: str, n: int | None, seed: int | None) -> dict:
     entry["info"].update(score_n=n, score_seed=seed, rescored=time.strftime("%Y-%m-%d %H:%M"),
                          targets=[list(r) for r in zoo.check_targets(new, zoo.TARGETS.get(name, {}))])
     atomic_save(entry, zoo.entry_path(name))
+    zoo.entry_path(name).chmod(0o644)        # readable by everyone, as package data must be (as save_entry does)
     rec = {"bench": "zoo-rescore", "name": name, "date": time.strftime("%Y-%m-%d %H:%M"), "score_n": n, "score_seed": seed,
            "scores": new, "change": zoo.score_changes(old, new)}
     record(rec)

@@ -63,26 +63,17 @@ def make_data(spec: dict, image_size: int, split: str = "train", **transform):
 
 # %% ../nbs/13_cli.ipynb #5217fba7
 def evaluate_task(task, config: dict, n: int = 200, seed: int = 12345) -> dict:
-    "The scores this library can compute for `task`: on Toy Faces, the oracle's (v1 attribute changes, CycleGAN's two directions, v2's latent and reference guidance)."
+    """The oracle's scorecard of `task` on `n` fresh Toy Faces (chapter 00): what the model says it can be scored on
+    (its `toyfaces_scores(oracle, n, seed)`); `{}` for a run on other data or a model without that method."""
     data = config.get("data", {})
-    if data.get("source") not in ("toyfaces", "toyfaces-joint") or not hasattr(task, "translate"):
+    scores = getattr(task, "toyfaces_scores", None)
+    if data.get("source") not in ("toyfaces", "toyfaces-joint") or scores is None:
         return {}
-    from stargan_edu.toyfaces import load_oracle, evaluate_attribute_translation
+    from stargan_edu.toyfaces import load_oracle
     oracle = load_oracle(device=str(task.device))
     task.eval()
     with torch.no_grad():
-        if config.get("model") == "cyclegan":     # two domains only: scored in both directions
-            from stargan_edu.cyclegan import evaluate_cyclegan
-            return evaluate_cyclegan(task, oracle, n=n, seed=seed)
-        if config.get("model") == "v1-joint":     # attributes and expressions of CelebA-like faces
-            from stargan_edu.mask import evaluate_joint
-            return evaluate_joint(task, oracle, n=n, seed=seed)
-        if config.get("model") == "v2":           # latent- and reference-guided, plus distinct styles per 10 z
-            from stargan_edu.v2 import evaluate_toyfaces
-            return evaluate_toyfaces(task, oracle, n=n, seed=seed)
-        if (data.get("labels") or "celeba") != "celeba":
-            return {}
-        return evaluate_attribute_translation(task.translate, oracle, n=n, size=config["image_size"], seed=seed)
+        return scores(oracle, n=n, seed=seed)
 
 def _nonfinite(d: dict, at: str = "") -> list[str]:
     "Keys (dotted for nested dicts) of `d` whose value is a NaN or infinite number."
@@ -394,7 +385,7 @@ def protocol_scores(task, cfg: dict, args: argparse.Namespace, required: bool = 
             raise ValueError(f"the official protocol needs one domain per image; this {cfg['model']} run has "
                              f"attribute labels {names}. Train on domains (e.g. --labels hair) to use it")
         return {}
-    modes = ("latent", "reference") if cfg["model"] == "v2" else ("label",)
+    modes = tuple(getattr(task, "protocol_modes", ("label",)))   # v2: latent- and reference-guided
     size, spec = cfg["image_size"], dict(cfg["data"])
     toy, fast = spec["source"].startswith("toyfaces"), getattr(args, "fast", False)
     n_src = args.n_src if args.n_src is not None else (20 if fast else 100 if toy else None)
@@ -403,7 +394,7 @@ def protocol_scores(task, cfg: dict, args: argparse.Namespace, required: bool = 
     src_data, src_split = source_split(val_spec, size)
     src_x, src_y = domain_images(src_data, n_src, len(names))
     real_x, real_y = domain_images(make_data(spec, size, split="train", flip=False), n_real, len(names))   # no augmentation
-    if cfg["model"] == "cyclegan":            # its two domains only
+    if cfg.get("domains"):                    # a model of two of the domains (CycleGAN): those only
         keep = torch.tensor([names.index(d) for d in cfg["domains"]])
         ok_s, ok_r = torch.isin(src_y, keep), torch.isin(real_y, keep)
         src_x, src_y, real_x, real_y = src_x[ok_s], src_y[ok_s], real_x[ok_r], real_y[ok_r]

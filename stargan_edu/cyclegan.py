@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .engine import Task, preset_config, split_config
-from .toyfaces import ATTRS, HAIR_COLORS, render, sample_factors
+from .toyfaces import HAIR_COLORS, evaluate_hair_translation, hair_level, render, sample_factors
 from .core import check_images
 from .v1 import V1LRDecay, reconstruction_loss
 
@@ -21,7 +21,7 @@ from .v1 import V1LRDecay, reconstruction_loss
 __all__ = ['ResnetBlock', 'ResnetGenerator', 'init_weights', 'count_params', 'PatchDiscriminator', 'patch_receptive_field',
            'lsgan_loss', 'discriminator_loss', 'cycle_direction', 'generator_loss', 'ImagePool', 'default_domains',
            'CycleGANConfig', 'domain_masks', 'split_domains', 'DomainPairs', 'CycleGANTask', 'default_config',
-           'make_task', 'hair_level', 'evaluate_cyclegan', 'scaling_table', 'cycle_view', 'cycle_explorer']
+           'make_task', 'evaluate_cyclegan', 'scaling_table', 'cycle_view', 'cycle_explorer']
 
 # %% ../nbs/01_cyclegan.ipynb #8b648ff7
 def _pad(padding: str, p: int) -> tuple[list[nn.Module], int]:
@@ -403,6 +403,10 @@ class CycleGANTask(Task):
     def config(self) -> dict:
         return {**self.extra, **asdict(self.cfg), "model": "cyclegan"}
 
+    def toyfaces_scores(self, oracle: nn.Module, n: int = 600, seed: int = 12345) -> dict:
+        "What this model is scored on, on Toy Faces: its two directions (`evaluate_cyclegan`)."
+        return evaluate_cyclegan(self, oracle, n=n, seed=seed)
+
 # %% ../nbs/01_cyclegan.ipynb #51585a1c
 def default_config(preset: str = "cpu") -> dict:
     "CycleGAN's settings for `preset` ('cpu': Toy Faces in minutes, 'paper': the paper's 256 px set-up) as a plain dict."
@@ -416,28 +420,15 @@ def make_task(config: dict, device: torch.device | str = "cpu") -> CycleGANTask:
     return CycleGANTask(CycleGANConfig(**settings), device, extra=extra)
 
 # %% ../nbs/01_cyclegan.ipynb #c065e1c4
-def hair_level(name: str) -> int:
-    "The Toy Faces `hair` factor level (0 black, 1 blond, 2 brown) of a domain name ('blond' or CelebA's 'Blond_Hair')."
-    for names in (HAIR_COLORS, ATTRS[:3]):
-        if name in names: return list(names).index(name)
-    raise ValueError(f"{name!r} is not a Toy Faces hair colour: expected one of {HAIR_COLORS} or {ATTRS[:3]}")
-
 def evaluate_cyclegan(task: CycleGANTask, oracle=None, n: int = 600, seed: int = 12345, batch_size: int = 100) -> dict:
     """Oracle scores of a hair-colour CycleGAN on `n` fresh Toy Faces: the X faces translated to Y (by G) and the Y faces
-    to X (by F). Returns `oracle_target_accuracy`, `oracle_preservation` (means over both directions) and `per_direction`."""
-    from stargan_edu.toyfaces import _evaluate, load_oracle
-    names, (X, Y) = task.cfg.label_names, task.cfg.domains
+    to X (by F), chapter 00's scorecard (`evaluate_hair_translation`) on the pairs (X, Y) and (Y, X): the means over both
+    directions (`oracle_target_accuracy`, `oracle_preservation`, `preservation_per_factor`), `per_direction`, `references`."""
+    from stargan_edu.toyfaces import load_oracle
+    X, Y = task.cfg.domains
     oracle = oracle if oracle is not None else load_oracle(device=str(task.device))
-    f = sample_factors(n, seed)
-    images = render(f, task.cfg.image_size)
-    jobs = []
-    for src, trg in ((X, Y), (Y, X)):
-        c = torch.zeros(n, len(names)); c[:, names.index(trg)] = 1                # one-hot target over the labels
-        target = {**f, "hair": torch.full_like(f["hair"], hair_level(trg))}      # the same faces, other hair
-        jobs.append((f"{src}→{trg}", f["hair"] == hair_level(src), c, target, ["hair"]))
-    scores = _evaluate(task.translate, oracle, f, images, jobs, batch_size)
-    scores["per_direction"] = scores.pop("per_attribute")
-    return scores
+    return evaluate_hair_translation(task.translate, oracle, n=n, size=task.cfg.image_size, seed=seed, batch_size=batch_size,
+                                     label_names=list(task.cfg.label_names), pairs=[(X, Y), (Y, X)])
 
 # %% ../nbs/01_cyclegan.ipynb #30fc3c39
 def scaling_table(ks=range(2, 9), ngf: int = 64, n_blocks: int = 9, conv_dim: int = 64, repeat_num: int = 6) -> list[dict]:

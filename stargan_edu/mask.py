@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Sequence
 
 import torch
@@ -17,8 +17,8 @@ from torch.utils.data import Dataset
 from .core import show_grid
 from .engine import preset_config
 from .toyfaces import (
-    ATTRS, EXPRESSIONS, FACTORS, _derived_seed, evaluate_attribute_translation, factors_with_expression,
-    labels_from_factors, load_oracle, render, sample_factors, score_translation, subset_factors)
+    ATTRS, EXPRESSIONS, FACTORS, _derived_seed, attribute_jobs, evaluate_jobs, expression_jobs, labels_from_factors,
+    load_oracle, render, sample_factors, score_jobs, scorecard)
 from .v1 import (
     Discriminator, V1Config, V1Task, create_test_labels, discriminator_loss, generator_loss,
     target_from_choices)
@@ -292,6 +292,10 @@ class JointTask(V1Task):
             cols += [self.translate_to(x, t, k) for t in create_test_labels(c, names, self.cfg.kinds[k])]
         return torch.stack(cols, dim=1).flatten(0, 1)
 
+    def toyfaces_scores(self, oracle: nn.Module, n: int = 200, seed: int = 12345) -> dict:
+        "What this model is scored on, on Toy Faces: attributes and expressions of CelebA-like faces, expressions of studio faces (`evaluate_joint`)."
+        return evaluate_joint(self, oracle, n=n, seed=seed)
+
 # %% ../nbs/03_mask_vector.ipynb #72b4157a
 def default_config(preset: str = "cpu") -> dict:
     "The settings of preset `preset` (`'cpu'` for Toy Faces on a laptop, `'paper'` for the official joint run) as a dict."
@@ -305,24 +309,9 @@ def make_task(config: dict, device: torch.device | str = "cpu") -> JointTask:
 def evaluate_expressions_on(translate: Callable, oracle: nn.Module, factors: dict, size: int = 64,
                             batch_size: int = 50) -> dict:
     """Ask `translate(x, c [B, 5] one-hot over EXPRESSIONS)` for every expression on the faces `factors` (faces already
-    showing it skipped) and score the results with the oracle: the means over the five expressions of the target
-    accuracy and the preservation (as `evaluate_expression_translation`), per expression, and per preserved factor."""
-    images = render(factors, size)
-    per, kept, counts = {}, {}, 0
-    for j, e in enumerate(EXPRESSIONS):
-        idx = (factors["expression"] != j).nonzero().flatten()
-        src = subset_factors(factors, idx)
-        c = F.one_hot(torch.full((len(idx),), j), len(EXPRESSIONS)).float()
-        with torch.no_grad():
-            fakes = [translate(images[idx[i:i + batch_size]], c[i:i + batch_size]).detach().float().cpu()
-                     for i in range(0, len(idx), batch_size)]
-        s = score_translation(oracle, src, torch.cat(fakes) if fakes else images[:0], factors_with_expression(src, j), ["expression"])
-        per[e] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"], "n": len(idx)}
-        for k, v in s["per_factor_preservation"].items(): kept[k] = kept.get(k, 0.0) + v * len(idx)
-        counts += len(idx)
-    return {"oracle_target_accuracy": sum(p["target_accuracy"] for p in per.values()) / len(per),
-            "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
-            "per_attribute": per, "per_factor_preservation": {k: v / max(counts, 1) for k, v in kept.items()}}
+    showing it skipped) and score the results with the oracle: chapter 00's scorecard of the expression jobs (as
+    `evaluate_expression_translation`, on faces of your choice), per expression, per kept factor, with the references."""
+    return evaluate_jobs(translate, oracle, factors, render(factors, size), expression_jobs(factors), batch_size)
 
 def mask_translator(task: JointTask, dataset: str | int, mask: Sequence[float] | None = None
                     ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -339,20 +328,22 @@ def mask_translator(task: JointTask, dataset: str | int, mask: Sequence[float] |
 
 def evaluate_joint(task: JointTask, oracle: nn.Module | None = None, n: int = 200, seed: int = 12345,
                    batch_size: int = 50) -> dict:
-    """Oracle scores of a joint Toy Faces model: attributes and expressions of `n` fresh CelebA-like faces, expressions
-    of `n` fresh studio faces. `oracle_target_accuracy`/`oracle_preservation` average the first two (for `metrics.json`)."""
+    """Oracle scores of a joint Toy Faces model, chapter 00's scorecard of `n` fresh CelebA-like faces asked for each
+    attribute (CelebA mask) and each expression (RaFD mask): the fields of every scorecard over these ten jobs (so
+    `oracle_target_accuracy`/`oracle_preservation` are the means of the attributes' and the expressions'), and
+    `attributes`, `expressions` (each's own scorecard), `expressions_studio` (expressions of `n` fresh studio faces)."""
     cfg = task.cfg
     if list(cfg.c1_names) != list(ATTRS) or list(cfg.c2_names) != list(EXPRESSIONS):
         raise ValueError(f"the oracle scores need the Toy Faces label sets {ATTRS} and {EXPRESSIONS}; "
                          f"this model has {cfg.c1_names} and {cfg.c2_names}")
     oracle = oracle if oracle is not None else load_oracle(device=str(task.device))
-    size = cfg.image_size
-    attr = evaluate_attribute_translation(mask_translator(task, 0), oracle, n=n, size=size, seed=seed, batch_size=batch_size)
-    expr = evaluate_expressions_on(mask_translator(task, 1), oracle, sample_factors(n, seed), size, batch_size)
-    studio = evaluate_expressions_on(mask_translator(task, 1), oracle, studio_factors(n, seed), size, batch_size)
-    return {"oracle_target_accuracy": (attr["oracle_target_accuracy"] + expr["oracle_target_accuracy"]) / 2,
-            "oracle_preservation": (attr["oracle_preservation"] + expr["oracle_preservation"]) / 2,
-            "attributes": attr, "expressions": expr, "expressions_studio": studio}
+    unified = lambda jobs, dataset: [replace(j, labels=unified_label(j.labels, dataset, cfg.dims, cfg.datasets)) for j in jobs]
+    faces, studio = sample_factors(n, seed), studio_factors(n, seed)
+    jobs = unified(attribute_jobs(faces), "celeba") + unified(expression_jobs(faces), "rafd")
+    per = score_jobs(task.translate, oracle, faces, render(faces, cfg.image_size), jobs, batch_size)
+    return {**scorecard(per), "attributes": scorecard(per, ATTRS), "expressions": scorecard(per, EXPRESSIONS),
+            "expressions_studio": evaluate_jobs(task.translate, oracle, studio, render(studio, cfg.image_size),
+                                                unified(expression_jobs(studio), "rafd"), batch_size)}
 
 # %% ../nbs/03_mask_vector.ipynb #f629d81f
 RAFD_EXPRESSIONS = ["angry", "contemptuous", "disgusted", "fearful", "happy", "neutral", "sad", "surprised"]

@@ -404,7 +404,8 @@ def hair_scorecard(translate: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     over `toyfaces.HAIR_COLORS`): `n` fresh faces of each source colour, translated `n_z` times each (seeded calls) into
     the target colour. Returns the means over `pairs` of `target_accuracy`, `preservation` (all other factors),
     `content_preservation`, `distinct_styles` (per source, among its `n_z` outputs) and `fid_oracle`, and `per_pair`."""
-    from stargan_edu.toyfaces import FACTORS, HAIR_COLORS, render, sample_factors, score_translation, factor_agreement
+    from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, factor_agreement, render, sample_factors, score_translation,
+                                      translate_in_batches)
     from stargan_edu.v2 import distinct_per_group
     unknown = [d for p in pairs for d in p if d not in HAIR_COLORS]
     if unknown or any(len(p) != 2 or p[0] == p[1] for p in pairs):
@@ -423,10 +424,7 @@ def hair_scorecard(translate: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
         for k in range(n_z):                                   # k-th call for every source; random z seeded per call
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed + k)
-                outs.append(torch.cat([translate(x[i:i + batch_size], c[i:i + batch_size]).detach().float().cpu()
-                                       for i in range(0, n, batch_size)]))
-        if tuple(outs[0].shape) != tuple(x.shape):
-            raise ValueError(f"translate(x, c) should return images shaped like x {list(x.shape)}, got {list(outs[0].shape)}")
+                outs.append(translate_in_batches(translate, x, c, batch_size))
         fakes = torch.stack(outs, 1).flatten(0, 1)             # [n * n_z], grouped by source
         rep = {k: v.repeat_interleave(n_z) for k, v in src.items()}
         sc = score_translation(oracle, rep, fakes, {**rep, "hair": torch.full_like(rep["hair"], ti)}, ["hair"])

@@ -31,8 +31,10 @@ __all__ = ['ATTRS', 'EXPRESSIONS', 'HAIR_COLORS', 'RENDERER_VERSION', 'FACTORS',
            'attribute_targets', 'attribute_edit_grid', 'ToyFaces', 'write_celeba_layout', 'write_folder_layout',
            'resize_images', 'Oracle', 'oracle_loss', 'box_blur', 'degrade', 'train_oracle', 'evaluate_oracle',
            'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle', 'factor_agreement',
-           'score_translation', 'evaluate_attribute_translation', 'evaluate_expression_translation', 'face_with',
-           'describe_face', 'factor_explorer']
+           'score_translation', 'ScoringJob', 'translate_in_batches', 'score_jobs', 'summarise_jobs', 'scorecard',
+           'evaluate_jobs', 'attribute_jobs', 'expression_jobs', 'hair_level', 'hair_jobs',
+           'evaluate_attribute_translation', 'evaluate_expression_translation', 'evaluate_hair_translation',
+           'label_scorecard', 'face_with', 'describe_face', 'factor_explorer']
 
 # %% ../nbs/00_toyfaces.ipynb #ba685535
 ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
@@ -634,18 +636,19 @@ def factor_agreement(pred: dict, factors: dict, names: list[str]) -> torch.Tenso
     return torch.stack(cols, 1) if cols else torch.ones(len(pred["hair"]), 0, dtype=torch.bool)
 
 def score_translation(oracle: Oracle, src_factors: dict, fakes: torch.Tensor, target_factors: dict,
-                      changed: list[str]) -> dict:
-    """Target accuracy (the `changed` factors read as in `target_factors`) and preservation (all others as in
-    `src_factors`); also the oracle's readings of the fakes (`pred`), for further scores without a second pass."""
-    unknown = [k for k in changed if k not in FACTORS]
+                      changed: list[str], kept: list[str] | None = None) -> dict:
+    """Target accuracy (the `changed` factors read as in `target_factors`) and preservation (the `kept` factors read
+    as in `src_factors`; by default every factor outside `changed`); also the oracle's readings of the fakes (`pred`),
+    for further scores without a second pass."""
+    unknown = [k for k in [*changed, *(kept or [])] if k not in FACTORS]
     if unknown:
-        raise ValueError(f"unknown factors {unknown} in changed: expected names from {FACTOR_NAMES}")
+        raise ValueError(f"unknown factors {unknown} in changed/kept: expected names from {FACTOR_NAMES}")
     n = check_factors(src_factors)
     if check_factors(target_factors) != n or len(fakes) != n:
         raise ValueError(f"expected {n} fakes and {n} target faces (one per source face), got {len(fakes)} and "
                          f"{len(target_factors['hair'])}")
     pred = oracle.predict(fakes)
-    others = [k for k in FACTOR_NAMES if k not in changed]
+    others = list(kept) if kept is not None else [k for k in FACTOR_NAMES if k not in changed]
     hit = factor_agreement(pred, target_factors, list(changed)).all(1).float()
     kept = factor_agreement(pred, src_factors, others).float()
     return {"target_accuracy": hit.mean().item() if n else float("nan"),
@@ -656,9 +659,57 @@ def score_translation(oracle: Oracle, src_factors: dict, fakes: torch.Tensor, ta
 # %% ../nbs/00_toyfaces.ipynb #7c92ec20
 REFERENCE_TRANSLATORS = ("ideal", "ideal_blur3")
 
-def _summarise(per: dict) -> dict:
-    "Mean target accuracy and preservation over the jobs of `per`, and each factor's preservation over the jobs that keep it."
-    kept: dict[str, list[float]] = {}      # factor → its preservation in every job that leaves it alone
+@dataclass
+class ScoringJob:
+    """One request of a scorecard: translate the faces that `keep` (bool `[n]`) selects with target labels `labels`
+    `[n, K]`. An exact translation draws `target` (factors of the same `n` faces), which differs from the source in the
+    factors `changed`; `kept` names the factors the translation is meant to keep (None: every factor outside `changed`)."""
+    name: str
+    keep: torch.Tensor
+    labels: torch.Tensor
+    target: dict
+    changed: list[str]
+    kept: list[str] | None = None
+
+def translate_in_batches(translate: Callable, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 50) -> torch.Tensor:
+    "`translate(x, c)` on `images` and `labels` in batches, without gradients: float CPU images shaped like `images`."
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            xb = images[i:i + batch_size]
+            yb = translate(xb, labels[i:i + batch_size])
+            if tuple(yb.shape) != tuple(xb.shape):
+                raise ValueError(f"translate(x, c) should return images shaped like x {list(xb.shape)}, got {list(yb.shape)}")
+            outs.append(yb.detach().float().cpu())
+    return torch.cat(outs) if outs else images[:0]
+
+def score_jobs(translate: Callable | None, oracle: Oracle, factors: dict, images: torch.Tensor, jobs: list[ScoringJob],
+               batch_size: int = 50, references: bool = True) -> dict[str, dict[str, dict]]:
+    """The scores of every job by every translator, `{translator: {job name: {target_accuracy, preservation, n,
+    per_factor}}}`. Translator `'model'` is `translate(x, c)` (skipped if None); with `references`, also the
+    `REFERENCE_TRANSLATORS`: the ideal renderer (draws the target factors exactly) and its images blurred by a 3×3 box,
+    which tell blur apart from a lost factor. `images` are the rendered `factors`."""
+    names = (["model"] if translate is not None else []) + (list(REFERENCE_TRANSLATORS) if references else [])
+    per: dict[str, dict] = {t: {} for t in names}
+    for job in jobs:
+        idx = job.keep.nonzero().flatten()
+        src, tgt = subset_factors(factors, idx), subset_factors(job.target, idx)
+        fakes = {}
+        if translate is not None:
+            fakes["model"] = translate_in_batches(translate, images[idx], job.labels[idx], batch_size)
+        if references:
+            ideal = render(tgt, images.shape[-1]) if len(idx) else images[:0]
+            fakes.update(zip(REFERENCE_TRANSLATORS, (ideal, box_blur(ideal, 3))))
+        for t, x in fakes.items():
+            s = score_translation(oracle, src, x, tgt, job.changed, job.kept)
+            per[t][job.name] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"],
+                                "n": len(idx), "per_factor": s["per_factor_preservation"]}
+    return per
+
+def summarise_jobs(per: dict[str, dict]) -> dict:
+    """`oracle_target_accuracy` and `oracle_preservation`: means over the jobs of `per` (each job counts once);
+    `preservation_per_factor`: each kept factor's preservation, averaged over the jobs that keep it."""
+    kept: dict[str, list[float]] = {}      # factor → its preservation in every job that keeps it
     for p in per.values():
         for k, v in p["per_factor"].items():
             if v == v: kept.setdefault(k, []).append(v)     # skip NaN: a job with no images
@@ -666,37 +717,49 @@ def _summarise(per: dict) -> dict:
             "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
             "preservation_per_factor": {k: sum(v) / len(v) for k, v in kept.items()}}
 
-def _evaluate(translate: Callable, oracle: Oracle, factors: dict, images: torch.Tensor, jobs: list,
-              batch_size: int, references: bool = True) -> dict:
-    """Run `translate` on each job `(name, keep mask, target labels, target factors, changed)` and score it. With
-    `references`, the same scores for two reference translators under `'references'`: the ideal renderer (draws the
-    target factors exactly) and the ideal renderer blurred by a 3×3 box, which tell blur apart from a lost factor."""
-    per, ref = {}, {r: {} for r in REFERENCE_TRANSLATORS}
-    for name, keep, labels, target, changed in jobs:
-        idx = keep.nonzero().flatten()
-        src, tgt = subset_factors(factors, idx), subset_factors(target, idx)
-        outs = []
-        with torch.no_grad():
-            for i in range(0, len(idx), batch_size):
-                xb, cb = images[idx[i:i + batch_size]], labels[idx[i:i + batch_size]]
-                yb = translate(xb, cb)
-                if tuple(yb.shape) != tuple(xb.shape):
-                    raise ValueError(f"translate(x, c) should return images shaped like x {list(xb.shape)}, got {list(yb.shape)}")
-                outs.append(yb.detach().float().cpu())
-        fakes = torch.cat(outs) if outs else images[:0]
-        s = score_translation(oracle, src, fakes, tgt, changed)
-        per[name] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"], "n": len(idx),
-                     "per_factor": s["per_factor_preservation"]}
-        if references:
-            ideal = render(tgt, images.shape[-1]) if len(idx) else images[:0]
-            for r, x_ref in zip(REFERENCE_TRANSLATORS, (ideal, box_blur(ideal, 3))):
-                sr = score_translation(oracle, src, x_ref, tgt, changed)
-                ref[r][name] = {"target_accuracy": sr["target_accuracy"], "preservation": sr["preservation"],
-                                "per_factor": sr["per_factor_preservation"]}
-    out = {**_summarise(per), "per_attribute": per}
-    if references:
-        out["references"] = {r: _summarise(v) for r, v in ref.items()}
-    return out
+def scorecard(per: dict[str, dict[str, dict]], jobs: list[str] | None = None, per_key: str = "per_attribute") -> dict:
+    """The scorecard of `score_jobs` results (of the jobs named `jobs`, default all): the model's summary
+    (`summarise_jobs`) and its scores per job under `per_key`, and each reference translator's summary under `references`."""
+    pick = lambda d: {k: d[k] for k in (jobs if jobs is not None else d)}
+    out = {**summarise_jobs(pick(per["model"])), per_key: pick(per["model"])} if "model" in per else {}
+    refs = {r: summarise_jobs(pick(per[r])) for r in REFERENCE_TRANSLATORS if r in per}
+    return {**out, "references": refs} if refs else out
+
+def evaluate_jobs(translate: Callable, oracle: Oracle, factors: dict, images: torch.Tensor, jobs: list[ScoringJob],
+                  batch_size: int = 50, references: bool = True, per_key: str = "per_attribute") -> dict:
+    "`score_jobs` and `scorecard` in one call: the scorecard of `translate` on `jobs` (references included)."
+    return scorecard(score_jobs(translate, oracle, factors, images, jobs, batch_size, references), per_key=per_key)
+
+def attribute_jobs(factors: dict) -> list[ScoringJob]:
+    "One job per attribute of `ATTRS`, with its official targets; faces that already have the asked-for hair colour are skipped."
+    n, attrs = check_factors(factors), attrs_from_factors(factors)
+    return [ScoringJob(name, factors["hair"] != j if j < 3 else torch.ones(n, dtype=torch.bool), tgt,
+                       factors_with_attrs(factors, tgt), [ATTR_FACTORS[j]])
+            for j, (name, tgt) in enumerate(zip(ATTRS, attribute_targets(attrs)))]
+
+def expression_jobs(factors: dict) -> list[ScoringJob]:
+    "One job per expression of `EXPRESSIONS` (labels one-hot over them); faces already showing it are skipped."
+    n = check_factors(factors)
+    return [ScoringJob(e, factors["expression"] != j, F.one_hot(torch.full((n,), j), len(EXPRESSIONS)).float(),
+                       factors_with_expression(factors, j), ["expression"]) for j, e in enumerate(EXPRESSIONS)]
+
+def hair_level(name: str) -> int:
+    "The Toy Faces `hair` factor level (0 black, 1 blond, 2 brown) of a domain name ('blond' or CelebA's 'Blond_Hair')."
+    for names in (HAIR_COLORS, ATTRS[:3]):
+        if name in names: return list(names).index(name)
+    raise ValueError(f"{name!r} is not a Toy Faces hair colour: expected one of {HAIR_COLORS} or {ATTRS[:3]}")
+
+def hair_jobs(factors: dict, label_names: list[str], pairs: list[tuple[str, str]] | None = None) -> list[ScoringJob]:
+    """One job per `(source, target)` pair of hair-colour labels (default: every ordered pair of `label_names`): the
+    faces of the source colour asked for the target colour, the labels one-hot over `label_names`."""
+    n, names = check_factors(factors), list(label_names)
+    pairs = pairs if pairs is not None else [(s, t) for s in names for t in names if s != t]
+    jobs = []
+    for s, t in pairs:
+        c = torch.zeros(n, len(names)); c[:, names.index(t)] = 1
+        jobs.append(ScoringJob(f"{s}→{t}", factors["hair"] == hair_level(s), c,
+                               {**factors, "hair": torch.full_like(factors["hair"], hair_level(t))}, ["hair"]))
+    return jobs
 
 def evaluate_attribute_translation(translate: Callable, oracle: Oracle, n: int = 200, size: int = 64,
                                    seed: int = 12345, batch_size: int = 50) -> dict:
@@ -704,21 +767,30 @@ def evaluate_attribute_translation(translate: Callable, oracle: Oracle, n: int =
 
     `x` (in [-1, 1], `size` px) and `c_target` are CPU tensors: move them to the model's device inside `translate`."""
     factors = sample_factors(n, seed)
-    images, attrs = render(factors, size), attrs_from_factors(factors)
-    jobs = []
-    for j, (name, tgt) in enumerate(zip(ATTRS, attribute_targets(attrs))):
-        keep = factors["hair"] != j if j < 3 else torch.ones(n, dtype=torch.bool)
-        jobs.append((name, keep, tgt, factors_with_attrs(factors, tgt), [ATTR_FACTORS[j]]))
-    return _evaluate(translate, oracle, factors, images, jobs, batch_size)
+    return evaluate_jobs(translate, oracle, factors, render(factors, size), attribute_jobs(factors), batch_size)
 
 def evaluate_expression_translation(translate: Callable, oracle: Oracle, n: int = 200, size: int = 64,
                                     seed: int = 12345, batch_size: int = 50) -> dict:
     "Score `translate(x, c_target [B,5] one-hot over EXPRESSIONS)` on every target expression (faces already showing it skipped)."
     factors = sample_factors(n, seed)
-    images = render(factors, size)
-    jobs = [(e, factors["expression"] != j, F.one_hot(torch.full((n,), j), len(EXPRESSIONS)).float(),
-             factors_with_expression(factors, j), ["expression"]) for j, e in enumerate(EXPRESSIONS)]
-    return _evaluate(translate, oracle, factors, images, jobs, batch_size)
+    return evaluate_jobs(translate, oracle, factors, render(factors, size), expression_jobs(factors), batch_size)
+
+def evaluate_hair_translation(translate: Callable, oracle: Oracle, n: int = 200, size: int = 64, seed: int = 12345,
+                              batch_size: int = 50, label_names: list[str] = HAIR_COLORS,
+                              pairs: list[tuple[str, str]] | None = None) -> dict:
+    """Score `translate(x, c_target one-hot over label_names)` on hair colours as domains: every `(source, target)`
+    pair of `pairs` (default: all ordered pairs), scores per pair under `per_direction`."""
+    factors = sample_factors(n, seed)
+    return evaluate_jobs(translate, oracle, factors, render(factors, size), hair_jobs(factors, label_names, pairs),
+                         batch_size, per_key="per_direction")
+
+def label_scorecard(translate: Callable, oracle: Oracle, label_names: list[str], n: int = 200, size: int = 64,
+                    seed: int = 12345, batch_size: int = 50) -> dict:
+    """The scorecard of a translator conditioned on one of the Toy Faces label sets (`LABEL_SETS`): the attributes,
+    the expressions or the hair colours; `{}` for labels the oracle cannot check."""
+    scorer = {tuple(ATTRS): evaluate_attribute_translation, tuple(EXPRESSIONS): evaluate_expression_translation,
+              tuple(HAIR_COLORS): evaluate_hair_translation}.get(tuple(label_names))
+    return scorer(translate, oracle, n=n, size=size, seed=seed, batch_size=batch_size) if scorer else {}
 
 # %% ../nbs/00_toyfaces.ipynb #30ed32fe
 def face_with(factors: dict, i: int = 0, **changes) -> dict[str, torch.Tensor]:

@@ -415,6 +415,11 @@ class V1Task(Task):
         "The run's settings: `extra_config` (e.g. the data set's description) and every `V1Config` field."
         return {**self.extra_config, "model": self.model, **asdict(self.cfg)}
 
+    def toyfaces_scores(self, oracle: nn.Module, n: int = 200, seed: int = 12345) -> dict:
+        "What this model is scored on, on Toy Faces: chapter 00's scorecard of its label set (`{}` for labels the oracle cannot check)."
+        from stargan_edu.toyfaces import label_scorecard
+        return label_scorecard(self.translate, oracle, self.cfg.label_names, n=n, size=self.cfg.image_size, seed=seed)
+
 # %% ../nbs/02_v1_losses.ipynb #b3541bc2
 def default_config(preset: str = "cpu") -> dict:
     "The settings of preset `preset` (`'cpu'` for Toy Faces on a laptop, `'gpu'` on a GPU, `'paper'` for the official CelebA run) as a dict."

@@ -352,6 +352,12 @@ class V2Translator:
         "The course-wide translator `translate(x, c)`: latent-guided synthesis into the domains of one-hot targets `c` `[N, K]`."
         return self.translate_latent(x, _domains(c.to(self.device), self.cfg.num_domains), z)
 
+    protocol_modes = ("latent", "reference")   # what the official protocol (chapter 08) measures
+
+    def toyfaces_scores(self, oracle, n: int = 200, seed: int = 12345) -> dict:
+        "What this model is scored on, on Toy Faces: latent- and reference-guided synthesis (`evaluate_toyfaces`)."
+        return evaluate_toyfaces(self, oracle, n=n, seed=seed)
+
 # %% ../nbs/07_diversity_loss.ipynb #5e0b9140
 class V2Task(Task, V2Translator):
     "StarGAN v2 training for the shared engine: nets G, F, E, D and their EMA copies, four Adam optimisers, the diversity weight."
@@ -493,7 +499,8 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
     """Latent-guided synthesis scored by the oracle: each source into every other domain with the same `n_z` latent codes.
     `target_accuracy` (the oracle reads the target domain), `content_preservation` (the `content` factors kept),
     `distinct_styles` (mean number of distinct `style` combinations among the `n_z` outputs of one source and domain),
-    `style_varies[k]` (how often factor k takes more than one value among them), and `lpips` if `lpips_fn(a, b)` is given."""
+    `style_varies[k]` (how often factor k takes more than one value among them), `content_per_factor` (each content
+    factor's preservation) and `lpips` if `lpips_fn(a, b)` is given."""
     z = torch.randn(n_z, task.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
     src_dom = factors[domain_factor].long().cpu()
     hits, kept, distinct, varies, lp = [], [], [], {k: [] for k in style}, []
@@ -514,6 +521,7 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
             lp.append(torch.stack([lpips_fn(outs[:, a], outs[:, b]).flatten() for a, b in pairs]).mean(0))
     res = {"target_accuracy": torch.cat(hits).float().mean().item(),
            "content_preservation": torch.cat(kept).mean().item(),
+           "content_per_factor": dict(zip(content, torch.cat(kept).mean(0).tolist())),
            "distinct_styles": torch.cat(distinct).mean().item(), "n_z": n_z,
            "style_varies": {k: torch.cat(v).mean().item() for k, v in varies.items()}}
     if lp: res["lpips"] = torch.cat(lp).mean().item()
@@ -548,9 +556,11 @@ def evaluate_reference(task: V2Translator, oracle, src_images: torch.Tensor, src
 # %% ../nbs/07_diversity_loss.ipynb #520c5d1c
 def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int = 30, n_z: int = 10, seed: int = 12345) -> dict:
     """Oracle scores of a StarGAN v2 trained on Toy Faces hair colours, on `n` fresh sources (and `n_ref` references):
-    `oracle_target_accuracy` and `oracle_preservation` (latent-guided: target hair colour, content kept),
+    the scorecard fields of latent-guided synthesis, `oracle_target_accuracy`, `oracle_preservation` and
+    `preservation_per_factor` (the content factors: the style is drawn), with the ideal renderer's under `references`;
     `oracle_distinct_styles`, `oracle_reference_target_accuracy`, `oracle_style_from_reference`, `oracle_content_from_source`."""
-    from stargan_edu.toyfaces import FACTORS, HAIR_COLORS, PRESERVATION_TOLERANCE, load_oracle, render, sample_factors, subset_factors
+    from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, PRESERVATION_TOLERANCE, ScoringJob, load_oracle, render,
+                                      sample_factors, score_jobs, scorecard, subset_factors)
     if list(task.cfg.label_names) != list(HAIR_COLORS):
         raise ValueError(f"evaluate_toyfaces scores models of the Toy Faces hair colours {HAIR_COLORS} (labels='hair'); "
                          f"this one has domains {task.cfg.label_names}")
@@ -562,9 +572,14 @@ def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int 
     src, ref = subset_factors(f, slice(0, n)), subset_factors(f, slice(n, n + n_ref))
     lat = evaluate_latent(task, oracle, x[:n], src, style, content, PRESERVATION_TOLERANCE, n_z=n_z, seed=seed)
     rf = evaluate_reference(task, oracle, x[:n], src, x[n:], ref, style, content, PRESERVATION_TOLERANCE)
+    ideal_jobs = [ScoringJob(f"→{d}", src["hair"] != j, F.one_hot(torch.full((n,), j), len(HAIR_COLORS)).float(),
+                             {**src, "hair": torch.full_like(src["hair"], j)}, ["hair"], kept=content)
+                  for j, d in enumerate(HAIR_COLORS)]          # the same sources and domains, drawn exactly (and blurred)
     return {"oracle_target_accuracy": lat["target_accuracy"], "oracle_preservation": lat["content_preservation"],
+            "preservation_per_factor": lat["content_per_factor"],
             "oracle_distinct_styles": lat["distinct_styles"], "oracle_reference_target_accuracy": rf["target_accuracy"],
             "oracle_style_from_reference": rf["style_from_reference"], "oracle_content_from_source": rf["content_from_source"],
+            "references": scorecard(score_jobs(None, oracle, src, x[:n], ideal_jobs))["references"],
             "latent": lat, "reference": rf}
 
 # %% ../nbs/07_diversity_loss.ipynb #3d9c2004
