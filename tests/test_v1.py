@@ -55,8 +55,15 @@ def test_loader_errors_and_variants(tmp_path):
         load_official_v1({"main.0.weight": torch.zeros(8, 8, 3, 3)})
     with pytest.raises(ValueError, match="load_official_v2"):
         load_official_v1({"generator": torch.zeros(1), "mapping_network": torch.zeros(1)})
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="download.sh"):
         load_official_v1(tmp_path / "missing-G.ckpt")
+    torch.save({"G": sd, "note": "a wrapped state_dict"}, tmp_path / "wrapped.ckpt")
+    with pytest.raises(ValueError, match="expected a StarGAN v1 generator state_dict"):
+        load_official_v1(tmp_path / "wrapped.ckpt")
+    with pytest.raises(ValueError, match=r"found \[10\]"):
+        load_official_v1({k: v for k, v in sd.items() if not k.startswith("main.9.")})
+    with pytest.raises(ValueError, match=r"missing \['main.17.weight'\]"):
+        load_official_v1({k: v for k, v in sd.items() if k != "main.17.weight"})
 
 
 def test_generator_shape_errors():
@@ -120,3 +127,42 @@ def test_task_step_updates_g_every_n_critic():
     task.train_step(batch, 1)
     assert "G/loss_rec" in task.train_step(batch, 2)
     assert not all(torch.equal(a, b) for a, b in zip(g0, task.G.parameters()))
+
+
+def test_default_config_and_make_task():
+    from stargan_edu.v1 import default_config, make_task
+    cfg = default_config("cpu")
+    assert cfg["image_size"] == V1Config.cpu().image_size
+    t = make_task({**cfg, "image_size": 16, "d_repeat_num": 3, "label_names": ["a", "b"], "label_kind": "single",
+                   "data": {"source": "x"}})
+    assert (t.cfg.c_dim, t.config()["data"], t.config()["model"]) == (2, {"source": "x"}, "v1")
+    assert make_task(t.config()).config() == t.config()     # config.json round trip
+    with pytest.raises(ValueError, match="expected one of"):
+        default_config("fast")
+
+
+def test_exact_resume(tmp_path):
+    """A run interrupted after 4 iterations and resumed to 8 ends bit for bit like an uninterrupted one (n_critic=2,
+    a learning rate decaying from the first iteration to zero)."""
+    from dataclasses import replace
+    from stargan_edu.core import seed_everything
+    from stargan_edu.engine import InfiniteLoader, fit
+    from stargan_edu.toyfaces import ToyFaces
+    faces = ToyFaces(16, size=32, seed=0, labels="celeba")
+    cfg = replace(V1Config.cpu(conv_dim=8, g_repeat_num=1, d_conv_dim=16, g_lr=1e-3, d_lr=1e-3, n_critic=2,
+                               num_iters=8, num_iters_decay=8), label_names=list(faces.label_names),
+                  label_kind=faces.label_kind)
+
+    def run(out, steps, resume=False):
+        seed_everything(1)
+        t = V1Task(cfg)
+        fit(t, InfiniteLoader(faces, 8, seed=1), out, steps=steps, sample_every=100, ckpt_every=100, log_every=1,
+            resume=resume, progress=False)
+        return t
+    straight = run(tmp_path / "straight", 8)
+    run(tmp_path / "resumed", 4)
+    resumed = run(tmp_path / "resumed", 8, resume=True)
+    for name in ("G", "D"):
+        for a, b in zip(straight.nets[name].state_dict().values(), resumed.nets[name].state_dict().values()):
+            assert torch.equal(a, b)
+    assert resumed.opts["G"].param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)   # decayed to zero
