@@ -1,4 +1,5 @@
-"""StarGAN v1: parity with the official networks (fixtures made once from yunjey/stargan's model.py), losses, schedule."""
+"""StarGAN v1: parity with the official networks (fixtures made once from yunjey/stargan's model.py), the official
+loader's messages, losses, schedule, the command line's config round trip and exact resume (moved here from chapter 02)."""
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import stargan_edu
 from stargan_edu.pretrained import load_official_v1, official_v1_config
 from stargan_edu.v1 import (CELEBA_ATTRS, Discriminator, Generator, V1Config, V1LRDecay, V1Task, classification_loss,
                             create_test_labels, discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss)
+
+from _helpers import resumed_run, same_weights
 
 FIX = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
@@ -145,24 +148,11 @@ def test_exact_resume(tmp_path):
     """A run interrupted after 4 iterations and resumed to 8 ends bit for bit like an uninterrupted one (n_critic=2,
     a learning rate decaying from the first iteration to zero)."""
     from dataclasses import replace
-    from stargan_edu.core import seed_everything
-    from stargan_edu.engine import InfiniteLoader, fit
     from stargan_edu.toyfaces import ToyFaces
     faces = ToyFaces(16, size=32, seed=0, labels="celeba")
     cfg = replace(V1Config.cpu(conv_dim=8, g_repeat_num=1, d_conv_dim=16, g_lr=1e-3, d_lr=1e-3, n_critic=2,
                                num_iters=8, num_iters_decay=8), label_names=list(faces.label_names),
                   label_kind=faces.label_kind)
-
-    def run(out, steps, resume=False):
-        seed_everything(1)
-        t = V1Task(cfg)
-        fit(t, InfiniteLoader(faces, 8, seed=1), out, steps=steps, sample_every=100, ckpt_every=100, log_every=1,
-            resume=resume, progress=False)
-        return t
-    straight = run(tmp_path / "straight", 8)
-    run(tmp_path / "resumed", 4)
-    resumed = run(tmp_path / "resumed", 8, resume=True)
-    for name in ("G", "D"):
-        for a, b in zip(straight.nets[name].state_dict().values(), resumed.nets[name].state_dict().values()):
-            assert torch.equal(a, b)
+    straight, resumed = resumed_run(lambda: V1Task(cfg), faces, tmp_path, steps=8, stop=4)
+    assert same_weights(straight, resumed, ("G", "D"))
     assert resumed.opts["G"].param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)   # decayed to zero
