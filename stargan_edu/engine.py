@@ -487,7 +487,7 @@ def nonfinite_weights(nets: dict[str, nn.Module]) -> list[str]:
         if ts and not bool(torch.stack([torch.isfinite(t).all() for t in ts]).all()): bad.append(name)
     return bad
 
-# %% ../nbs/12_engine.ipynb #229754f9
+# %% ../nbs/12_engine.ipynb #f0833266
 def _oom_message(task: Task, loader: InfiniteLoader, step: int, saved: int | None) -> str:
     keep = f"the checkpoint of step {saved} is kept and --resume continues from it" if saved is not None else "no checkpoint was written yet"
     return (f"out of memory on {task.device} at step {step + 1} with batch size {loader.batch_size}: lower the batch size "
@@ -526,6 +526,96 @@ def _gather_rank_states(task: Task, rt: Runtime) -> list[dict] | None:
     dist.gather_object(mine, got, dst=0)
     return got[1:] if rt.is_main else None
 
+# %% ../nbs/12_engine.ipynb #f1feb3ce
+def _check_fit_args(steps, minutes, sample_every: int, ckpt_every: int, log_every: int, loader: InfiniteLoader,
+                    rt: Runtime) -> None:
+    "Raise a clear error for a stopping rule, a period or a loader's rank that `fit` cannot use."
+    if steps is None and minutes is None:
+        raise ValueError("fit needs `steps`, `minutes` or both to know when to stop")
+    for name, v in (("steps", steps), ("minutes", minutes)):
+        if v is not None and not v > 0: raise ValueError(f"fit needs {name} > 0, got {v}")
+    for name, v in (("sample_every", sample_every), ("ckpt_every", ckpt_every), ("log_every", log_every)):
+        if not (isinstance(v, int) and v >= 1): raise ValueError(f"fit needs {name} to be a whole number >= 1, got {v!r}")
+    if (loader.rank, loader.world_size) != (rt.rank, rt.world_size):
+        raise ValueError(f"the loader reads the share of rank {loader.rank} of {loader.world_size}, but this is rank {rt.rank} "
+                         f"of {rt.world_size}: use InfiniteLoader(..., rank={rt.rank}, world_size={rt.world_size})")
+
+def _restore(task: Task, loader: InfiniteLoader, ck_path: Path, log_path: Path, rt: Runtime) -> tuple[int, float, dict]:
+    """Put `task`, `loader` and this rank's random state back as the checkpoint `ck_path` has them, and drop the log lines
+    written after it. Returns (step, training seconds so far, sample batch)."""
+    ck = load_checkpoint(ck_path, map_location=task.device)
+    task.load_state_dict(ck["task"])
+    loader.load_state_dict(ck["loader"])
+    step = ck["step"]
+    others = ck.get("other_ranks") or []       # ranks 1…N-1 of a data-parallel run
+    if rt.rank == 0: set_rng_state(ck["rng"])
+    elif len(others) == rt.world_size - 1:
+        set_rng_state(others[rt.rank - 1]["rng"]); task.load_extra_state(others[rt.rank - 1]["extra"])
+    else:
+        if rt.rank == 1: warnings.warn(f"{ck_path} was written by {len(others) + 1} rank(s), now there are {rt.world_size}: "
+                                       "ranks other than 0 start new random streams (the run continues, not bit-exactly)")
+        _seed_rank(loader.seed + step, rt)
+    if rt.is_main: _truncate_log(log_path, step)
+    return step, ck["train_seconds"], ck["sample_batch"]
+
+def _train_step(task: Task, batch: dict, step: int, loader: InfiniteLoader, saved: int | None) -> dict:
+    "`task.train_step(batch, step)`; running out of memory stops training with a message naming the setting to lower."
+    oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+    try:
+        return task.train_step(batch, step)
+    except oom:
+        raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
+    except RuntimeError as e:     # MPS (and older CUDA) report running out of memory as a RuntimeError
+        if "out of memory" not in str(e).lower(): raise
+        raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
+
+def _nonfinite_message(step: int, record: dict, bad: list[str], kept: str) -> str:
+    "Why training stopped at `step`: the losses `bad` of `record` are not finite; what is `kept`; what to do."
+    plural = len(bad) > 1
+    return (f"step {step}: the loss{'es' * plural} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
+            f"{'are' if plural else 'is'} not finite, so training stopped; {kept}. Lower the learning rates or loss weights "
+            "and train again (resuming with the same settings repeats the same steps exactly)")
+
+def _run_config(task: Task, loader: InfiniteLoader, steps, minutes, settings: RunSettings, rt: Runtime) -> dict:
+    "What `config.json` says about a run: the marker of a run folder, the task's configuration and the run's settings."
+    return {"run_folder": RUN_MARKER, "task": task.config(), "steps": steps, "minutes": minutes, "batch_size": loader.batch_size,
+            "seed": loader.seed, "device": str(task.device), "settings": asdict(settings), "world_size": rt.world_size,
+            "global_batch_size": loader.global_batch}
+
+def _nonfinite(record: dict, log_step: bool, many: bool) -> list[str]:
+    """The names of the NaN or infinite numbers in a step's `record`. Python floats cost nothing to check; tensors (a
+    sync each) only on log steps. With several ranks only the averaged numbers of log steps are checked, so that every
+    rank stops at the same step."""
+    return [k for k, v in record.items() if (log_step or not (many or torch.is_tensor(v))) and not math.isfinite(float(v))]
+
+def _save_checkpoint(task: Task, loader: InfiniteLoader, rt: Runtime, ck_path: Path, step: int, elapsed: float,
+                     sample_batch: dict, kept: str) -> None:
+    """Write everything a resume needs to `ck_path`, atomically (rank 0; the other ranks hand over their random and
+    per-rank states). NaN weights are never written: `TrainingStopped` instead, saying what is `kept`."""
+    many = rt.world_size > 1
+    others = _gather_rank_states(task, rt) if many else None
+    if not rt.is_main: return
+    bad = nonfinite_weights(task.nets)
+    if bad:
+        raise TrainingStopped(f"step {step}: the weights of {bad} are NaN or infinite, so no checkpoint was written; "
+                              f"{kept}. Lower the learning rates or loss weights and train again")
+    try:
+        atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
+                     "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
+                     "sample_batch": _to_device(sample_batch, "cpu"), **({"other_ranks": others} if many else {})}, ck_path)
+    except OSError as e:
+        raise TrainingStopped(f"could not write the checkpoint of step {step} ({e.strerror or e}); {kept}. "
+                              "Free some disk space, then --resume") from e
+
+def _draw_samples(task: Task, sample_batch: dict, path: Path) -> None:
+    "Save the grid of `task.sample(sample_batch)` to `path`, under a forked random state: the training stream is unchanged."
+    with torch.random.fork_rng(devices=[task.device] if task.device.type == "cuda" else []):
+        task.eval()
+        with torch.no_grad(): imgs = task.sample(sample_batch)
+        task.train()
+    save_grid(imgs, path, ncol=task.sample_ncol)
+
+# %% ../nbs/12_engine.ipynb #229754f9
 def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | None = None,
         minutes: float | None = None, sample_every: int = 500, ckpt_every: int = 1000, log_every: int = 10,
         resume: bool = False, sample_batch: dict | None = None, progress: bool = True,
@@ -537,16 +627,8 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
     A NaN or infinite loss (or weight) stops training with `TrainingStopped`, keeping the last good checkpoint.
     `settings`: the speed settings (`RunSettings`, default exact float32). `runtime`: this process's rank
     (default: the started process group's, else one process); under data parallelism rank 0 alone writes files."""
-    if steps is None and minutes is None:
-        raise ValueError("fit needs `steps`, `minutes` or both to know when to stop")
-    for name, v in (("steps", steps), ("minutes", minutes)):
-        if v is not None and not v > 0: raise ValueError(f"fit needs {name} > 0, got {v}")
-    for name, v in (("sample_every", sample_every), ("ckpt_every", ckpt_every), ("log_every", log_every)):
-        if not (isinstance(v, int) and v >= 1): raise ValueError(f"fit needs {name} to be a whole number >= 1, got {v!r}")
     rt, settings = runtime or Runtime.current(), settings or RunSettings()
-    if (loader.rank, loader.world_size) != (rt.rank, rt.world_size):
-        raise ValueError(f"the loader reads the share of rank {loader.rank} of {loader.world_size}, but this is rank {rt.rank} "
-                         f"of {rt.world_size}: use InfiniteLoader(..., rank={rt.rank}, world_size={rt.world_size})")
+    _check_fit_args(steps, minutes, sample_every, ckpt_every, log_every, loader, rt)
     task.runtime, main, many = rt, rt.is_main, rt.world_size > 1
     if main: prepare_run_folder(out_dir)
     if many:
@@ -556,19 +638,7 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
     ck_path, log_path = out / "checkpoints" / "last.pt", out / "log.jsonl"
     step, elapsed, saved = 0, 0.0, None      # saved: the step of the checkpoint on disk from this run
     if resume and ck_path.exists():
-        ck = load_checkpoint(ck_path, map_location=task.device)
-        task.load_state_dict(ck["task"])
-        loader.load_state_dict(ck["loader"])
-        step, elapsed, sample_batch = ck["step"], ck["train_seconds"], ck["sample_batch"]
-        others = ck.get("other_ranks") or []       # ranks 1…N-1 of a data-parallel run
-        if rt.rank == 0: set_rng_state(ck["rng"])
-        elif len(others) == rt.world_size - 1:
-            set_rng_state(others[rt.rank - 1]["rng"]); task.load_extra_state(others[rt.rank - 1]["extra"])
-        else:
-            if rt.rank == 1: warnings.warn(f"{ck_path} was written by {len(others) + 1} rank(s), now there are {rt.world_size}: "
-                                           "ranks other than 0 start new random streams (the run continues, not bit-exactly)")
-            _seed_rank(loader.seed + step, rt)
-        if main: _truncate_log(log_path, step)
+        step, elapsed, sample_batch = _restore(task, loader, ck_path, log_path, rt)
         saved = step
     else:
         if resume and main: warnings.warn(f"--resume: no checkpoint in {out / 'checkpoints'}, starting from step 0")
@@ -576,38 +646,18 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         if sample_batch is None: sample_batch = next(loader)
         if many: _broadcast_nets(task); _seed_rank(loader.seed, rt)
     apply_settings(task, settings)
-    cfg = {"run_folder": RUN_MARKER, "task": task.config(), "steps": steps, "minutes": minutes, "batch_size": loader.batch_size,
-           "seed": loader.seed, "device": str(task.device), "settings": asdict(settings), "world_size": rt.world_size,
-           "global_batch_size": loader.global_batch}
-    if main: (out / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
+    if main: (out / "config.json").write_text(json.dumps(_run_config(task, loader, steps, minutes, settings, rt), indent=2, default=str))
     sample_batch = _to_device(sample_batch, task.device)
     kept = lambda: (f"the last good checkpoint (step {saved}) is kept in {ck_path} and --resume continues from it"
                     if saved is not None else "no checkpoint had been written yet")
 
     def checkpoint():
         nonlocal saved
-        others = _gather_rank_states(task, rt) if many else None
-        if not main: saved = step; return
-        bad = nonfinite_weights(task.nets)
-        if bad:
-            raise TrainingStopped(f"step {step}: the weights of {bad} are NaN or infinite, so no checkpoint was written; "
-                                  f"{kept()}. Lower the learning rates or loss weights and train again")
-        try:
-            atomic_save({"format": "stargan_edu/1", "step": step, "train_seconds": elapsed, "task": task.state_dict(),
-                         "loader": loader.state_dict(), "rng": get_rng_state(), "config": task.config(),
-                         "sample_batch": _to_device(sample_batch, "cpu"), **({"other_ranks": others} if many else {})}, ck_path)
-        except OSError as e:
-            raise TrainingStopped(f"could not write the checkpoint of step {step} ({e.strerror or e}); {kept()}. "
-                                  "Free some disk space, then --resume") from e
+        _save_checkpoint(task, loader, rt, ck_path, step, elapsed, sample_batch, kept())
         saved = step
 
     def draw_samples():
-        if not main: return
-        with torch.random.fork_rng(devices=[task.device] if task.device.type == "cuda" else []):
-            task.eval()
-            with torch.no_grad(): imgs = task.sample(sample_batch)
-            task.train()
-        save_grid(imgs, out / "samples" / f"step_{step:06d}.png", ncol=task.sample_ncol)
+        if main: _draw_samples(task, sample_batch, out / "samples" / f"step_{step:06d}.png")
 
     total = steps if steps is not None else 10**12
     n_images, start_step = 0, step
@@ -617,7 +667,6 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         bar = tqdm(total=None if steps is None else total, initial=step, desc="train", unit="step", dynamic_ncols=True)
     task.train()
     t0 = time.perf_counter()
-    oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
     def out_of_time() -> bool:
         over = minutes is not None and elapsed + time.perf_counter() - t0 >= minutes * 60
         return _decided_by_rank0(over, task.device) if many and minutes is not None else over
@@ -625,27 +674,15 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         while step < total and not out_of_time():
             batch = _to_device(next(loader), task.device)
             if settings.channels_last: batch = channels_last(batch)
-            try:
-                record = task.train_step(batch, step)
-            except oom:
-                raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
-            except RuntimeError as e:     # MPS (and older CUDA) report running out of memory as a RuntimeError
-                if "out of memory" not in str(e).lower(): raise
-                raise TrainingStopped(_oom_message(task, loader, step, saved)) from None
+            record = _train_step(task, batch, step, loader, saved)
             n_images += _batch_size(batch)
             step += 1
             if bar is not None: bar.update(1)
             log_step = step % log_every == 0 or step == total
             if many and log_step: record = _mean_over_ranks(record)   # a NaN on any rank reaches every rank
             if log_step: record = {k: float(v) for k, v in record.items()}   # the one host sync of a log step
-            # Python floats cost nothing to check; tensors (a sync each) only on log steps. With several ranks, only
-            # the averaged numbers of log steps are checked, so that every rank stops at the same step.
-            bad = [k for k, v in record.items() if (log_step or not (many or torch.is_tensor(v))) and not math.isfinite(float(v))]
-            if bad:
-                plural = len(bad) > 1
-                raise TrainingStopped(f"step {step}: the loss{'es' * plural} {', '.join(f'{k} = {float(record[k])}' for k in bad)} "
-                                      f"{'are' if plural else 'is'} not finite, so training stopped; {kept()}. Lower the learning rates or loss weights "
-                                      "and train again (resuming with the same settings repeats the same steps exactly)")
+            bad = _nonfinite(record, log_step, many)
+            if bad: raise TrainingStopped(_nonfinite_message(step, record, bad, kept()))
             if log_step:
                 rec = {"step": step, **record,
                        "seconds": round(elapsed + time.perf_counter() - t0, 3)}

@@ -11,12 +11,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import torch
+import torch.nn as nn
 from .core import load_weights
 from .v1 import Generator, CELEBA_ATTRS
+from .adain import Generator as V2Generator, HighPass
+from .mapping import MappingNetwork
+from .style_encoder import Discriminator as V2Discriminator, StyleEncoder
 from .v2 import V2Translator
 
 # %% auto #0
-__all__ = ['RELEASES', 'official_v1_config', 'load_official_v1', 'PretrainedV2', 'load_official_v2', 'download_official']
+__all__ = ['V2_NETS', 'RELEASES', 'official_v1_config', 'load_official_v1', 'infer_v2_config', 'nets_from_official_v2',
+           'PretrainedV2', 'load_official_v2', 'download_official']
 
 # %% ../nbs/09_pretrained.ipynb #5b64ea4c
 _V1_HINT = "a StarGAN v1 generator state_dict (an official *-G.ckpt) with keys main.0.weight, main.1.weight, …, main.9.main.0.weight, …"
@@ -74,6 +79,108 @@ def load_official_v1(path: str | Path | dict, device: torch.device | str = "cpu"
     G.load_state_dict(sd)
     return G.to(device).eval()
 
+# %% ../nbs/09_pretrained.ipynb #8dc61d50
+V2_NETS = ("generator", "mapping_network", "style_encoder")
+
+def _state_dict_of(state: dict, name: str) -> dict[str, torch.Tensor]:
+    "The state dict `state[name]`, without a `module.` (DataParallel) prefix."
+    sd = state[name]
+    if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError(f"checkpoint entry {name!r} should be a state_dict (a dict of tensors), got {type(sd).__name__}")
+    return _strip_module(sd)
+
+def _key(sd: dict, key: str, net: str) -> torch.Tensor:
+    "`sd[key]`, or an error saying the checkpoint is not a StarGAN v2 network."
+    if key not in sd:
+        raise ValueError(f"the checkpoint's {net} has no {key!r}: not a StarGAN v2 {net} "
+                         f"(or a different architecture); keys start with {sorted(sd)[:4]}")
+    return sd[key]
+
+def _count(sd: dict, fmt: str) -> int:
+    "How many consecutive indices i have `fmt.format(i)` in `sd`."
+    i = 0
+    while fmt.format(i) in sd:
+        i += 1
+    return i
+
+def infer_v2_config(g: dict, f: dict, e: dict, w_hpf: float | None = None) -> dict:
+    "Read img_size, style_dim, latent_dim, hidden_dim, num_domains, max_conv_dim, w_hpf and dim_in from official state dicts (G, F, E)."
+    n_down = sum(1 for k in e if k.startswith("shared.") and k.endswith(".conv1.weight"))
+    if n_down < 1:
+        raise ValueError("the checkpoint's style_encoder has no residual blocks in 'shared': not a StarGAN v2 style encoder")
+    img_size = 2 ** (n_down + 2)
+    style_dim, _ = _key(e, "unshared.0.weight", "style_encoder").shape
+    hidden_dim, latent_dim = _key(f, "shared.0.weight", "mapping_network").shape
+    num_domains = _count(f, "unshared.{}.0.weight")
+    style_dim_f = _key(f, "unshared.0.6.weight", "mapping_network").shape[0]
+    style_dim_g = _key(g, "decode.0.norm1.fc.weight", "generator").shape[1]
+    if not style_dim == style_dim_f == style_dim_g:
+        raise ValueError(f"style_dim disagrees: generator {style_dim_g}, mapping_network {style_dim_f}, style_encoder {style_dim}")
+    if _count(e, "unshared.{}.weight") != num_domains:
+        raise ValueError(f"num_domains disagrees: mapping_network {num_domains}, style_encoder {_count(e, 'unshared.{}.weight')}")
+    dim_in = _key(g, "from_rgb.weight", "generator").shape[0]
+    n_enc = _count(g, "encode.{}.conv1.weight")
+    widths = [g[f"encode.{i}.conv2.weight"].shape[0] for i in range(n_enc)]
+    widths += [e[f"shared.{i}.conv2.weight"].shape[0] for i in range(1, n_down + 1) if f"shared.{i}.conv2.weight" in e]
+    log2 = n_down + 2
+    if n_enc not in (log2 - 2, log2 - 1):
+        raise ValueError(f"the generator has {n_enc} encoder blocks, but a StarGAN v2 generator for img_size={img_size} "
+                         f"(read from the style encoder) has {log2 - 2} (w_hpf=0) or {log2 - 1} (w_hpf>0)")
+    filt = g.get("hpf.filter")
+    if n_enc == log2 - 2:
+        if filt is not None or (w_hpf or 0) > 0:
+            raise ValueError("the generator has no high-pass path (w_hpf=0 shapes) but a high-pass filter or w_hpf>0 was given")
+        w = 0.0
+    elif filt is not None:
+        w = 8.0 / float(filt[1, 1])
+        if filt.shape != (3, 3) or not torch.allclose(filt.float(), HighPass(w).filter, atol=1e-6):
+            raise ValueError(f"generator.hpf.filter is not the StarGAN v2 high-pass kernel: {filt.tolist()}")
+        if w_hpf is not None and abs(w - w_hpf) > 1e-6:
+            raise ValueError(f"w_hpf={w_hpf} was given, but the checkpoint's hpf.filter says w_hpf={w:g}")
+    else:
+        w = 1.0 if w_hpf is None else float(w_hpf)
+    return dict(img_size=img_size, style_dim=int(style_dim), latent_dim=int(latent_dim), hidden_dim=int(hidden_dim),
+                num_domains=num_domains, max_conv_dim=int(max(widths)), w_hpf=w,
+                dim_in=None if dim_in == 2**14 // img_size else int(dim_in))
+
+# %% ../nbs/09_pretrained.ipynb #a7c3e1f2
+def _load_strict(net: nn.Module, sd: dict, name: str, config: dict) -> nn.Module:
+    "Load `sd` into `net`; any missing, unexpected or differently shaped key is an error that names them."
+    own = net.state_dict()
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    shapes = [f"{k}: {tuple(sd[k].shape)} vs {tuple(own[k].shape)}" for k in own if k in sd and sd[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        raise ValueError(f"the checkpoint's {name} does not match a StarGAN v2 {name} with {config}: "
+                         f"missing {missing[:5]}, unexpected {unexpected[:5]}, shape mismatch {shapes[:5]}")
+    net.load_state_dict(sd, strict=True)
+    return net.eval()
+
+def nets_from_official_v2(state: dict | str | Path, w_hpf: float | None = None) -> SimpleNamespace:
+    "Networks from an official StarGAN v2 `*_nets_ema.ckpt` (a dict of state dicts, or its path): `.generator`, `.mapping_network`, `.style_encoder`, `.discriminator` (or None), `.config`."
+    if isinstance(state, (str, Path)):
+        state = load_weights(state, "an official StarGAN v2 *_nets_ema.ckpt")
+    if not isinstance(state, dict) or not all(k in state for k in V2_NETS):
+        keys = sorted(state)[:6] if isinstance(state, dict) else type(state).__name__
+        hint = (" It looks like a single state_dict (e.g. a StarGAN v1 *-G.ckpt): use load_official_v1 for those."
+                if isinstance(state, dict) and state and all(isinstance(v, torch.Tensor) for v in state.values()) else "")
+        raise ValueError(f"expected an official StarGAN v2 checkpoint: a dict with {list(V2_NETS)}, got {keys}.{hint}")
+    g, f, e = (_state_dict_of(state, k) for k in V2_NETS)
+    config = infer_v2_config(g, f, e, w_hpf)
+    c = config
+    G = V2Generator(c["img_size"], c["style_dim"], c["max_conv_dim"], c["w_hpf"], c["dim_in"])
+    F = MappingNetwork(c["latent_dim"], c["style_dim"], c["num_domains"], c["hidden_dim"])
+    E = StyleEncoder(c["img_size"], c["style_dim"], c["num_domains"], c["max_conv_dim"], c["dim_in"])
+    if c["w_hpf"] > 0 and "hpf.filter" not in g:
+        g["hpf.filter"] = G.hpf.filter.clone()      # the released CelebA-HQ file lacks it
+    nets = SimpleNamespace(generator=_load_strict(G, g, "generator", c), mapping_network=_load_strict(F, f, "mapping_network", c),
+                           style_encoder=_load_strict(E, e, "style_encoder", c), discriminator=None, config=config)
+    if "discriminator" in state:
+        d = _state_dict_of(state, "discriminator")
+        last = max(int(k.split(".")[1]) for k in d if k.startswith("main."))
+        D = V2Discriminator(c["img_size"], _key(d, f"main.{last}.weight", "discriminator").shape[0], c["max_conv_dim"], c["dim_in"])
+        nets.discriminator = _load_strict(D, d, "discriminator", c)
+    return nets
+
 # %% ../nbs/09_pretrained.ipynb #be9e5082
 def _release_domains(path, num_domains: int) -> list[str]:
     "Domain names of a released file guessed from its official folder (celeba_hq, afhq), else domain0, domain1, …"
@@ -110,7 +217,6 @@ def load_official_v2(path: str | Path | dict, device: torch.device | str = "cpu"
     `.mapping_network(z, y)`, `.style_encoder(x, y)`, `.config` and the translator interface. `w_hpf` is only needed for
     files without `hpf.filter` whose weight is not 1 (the released one is 1). `domain_names` default to the release's
     (female, male under `celeba_hq/`; cat, dog, wild under `afhq/`), else domain0, domain1, …"""
-    from stargan_edu.style_encoder import nets_from_official_v2
     if isinstance(path, (str, Path)) and not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint at {path}: expected an official StarGAN v2 *_nets_ema.ckpt "
                                 "(download_official('v2-celeba-hq') or 'v2-afhq', or clovaai/stargan-v2's download.sh)")

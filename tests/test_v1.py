@@ -1,4 +1,5 @@
-"""StarGAN v1: parity with the official networks (fixtures made once from yunjey/stargan's model.py), losses, schedule."""
+"""StarGAN v1: parity with the official networks (fixtures made once from yunjey/stargan's model.py), the official
+loader's messages, losses, schedule, the command line's config round trip and exact resume (moved here from chapter 02)."""
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import stargan_edu
 from stargan_edu.pretrained import load_official_v1, official_v1_config
 from stargan_edu.v1 import (CELEBA_ATTRS, Discriminator, Generator, V1Config, V1LRDecay, V1Task, classification_loss,
                             create_test_labels, discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss)
+
+from _helpers import resumed_run, same_weights
 
 FIX = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
@@ -55,8 +58,15 @@ def test_loader_errors_and_variants(tmp_path):
         load_official_v1({"main.0.weight": torch.zeros(8, 8, 3, 3)})
     with pytest.raises(ValueError, match="load_official_v2"):
         load_official_v1({"generator": torch.zeros(1), "mapping_network": torch.zeros(1)})
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="download.sh"):
         load_official_v1(tmp_path / "missing-G.ckpt")
+    torch.save({"G": sd, "note": "a wrapped state_dict"}, tmp_path / "wrapped.ckpt")
+    with pytest.raises(ValueError, match="expected a StarGAN v1 generator state_dict"):
+        load_official_v1(tmp_path / "wrapped.ckpt")
+    with pytest.raises(ValueError, match=r"found \[10\]"):
+        load_official_v1({k: v for k, v in sd.items() if not k.startswith("main.9.")})
+    with pytest.raises(ValueError, match=r"missing \['main.17.weight'\]"):
+        load_official_v1({k: v for k, v in sd.items() if k != "main.17.weight"})
 
 
 def test_generator_shape_errors():
@@ -120,3 +130,29 @@ def test_task_step_updates_g_every_n_critic():
     task.train_step(batch, 1)
     assert "G/loss_rec" in task.train_step(batch, 2)
     assert not all(torch.equal(a, b) for a, b in zip(g0, task.G.parameters()))
+
+
+def test_default_config_and_make_task():
+    from stargan_edu.v1 import default_config, make_task
+    cfg = default_config("cpu")
+    assert cfg["image_size"] == V1Config.cpu().image_size
+    t = make_task({**cfg, "image_size": 16, "d_repeat_num": 3, "label_names": ["a", "b"], "label_kind": "single",
+                   "data": {"source": "x"}})
+    assert (t.cfg.c_dim, t.config()["data"], t.config()["model"]) == (2, {"source": "x"}, "v1")
+    assert make_task(t.config()).config() == t.config()     # config.json round trip
+    with pytest.raises(ValueError, match="expected one of"):
+        default_config("fast")
+
+
+def test_exact_resume(tmp_path):
+    """A run interrupted after 4 iterations and resumed to 8 ends bit for bit like an uninterrupted one (n_critic=2,
+    a learning rate decaying from the first iteration to zero)."""
+    from dataclasses import replace
+    from stargan_edu.toyfaces import ToyFaces
+    faces = ToyFaces(16, size=32, seed=0, labels="celeba")
+    cfg = replace(V1Config.cpu(conv_dim=8, g_repeat_num=1, d_conv_dim=16, g_lr=1e-3, d_lr=1e-3, n_critic=2,
+                               num_iters=8, num_iters_decay=8), label_names=list(faces.label_names),
+                  label_kind=faces.label_kind)
+    straight, resumed = resumed_run(lambda: V1Task(cfg), faces, tmp_path, steps=8, stop=4)
+    assert same_weights(straight, resumed, ("G", "D"))
+    assert resumed.opts["G"].param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)   # decayed to zero

@@ -1,4 +1,5 @@
-"""StarGAN v2 networks: official parameter counts, parity with the official code, checkpoint loading.
+"""StarGAN v2 networks: official parameter counts, parity with the official code, checkpoint loading (chapter 09),
+and the loader's error messages (moved here from the chapters).
 
 The fixtures `stargan_edu/assets/official/v2_official_*.pt` were generated once by running the network classes of the official
 clovaai/stargan-v2 `core/model.py` at small sizes (base width `dim_in` and the mapping network's hidden width made
@@ -12,8 +13,9 @@ import torch
 
 import stargan_edu
 from stargan_edu.adain import Generator
-from stargan_edu.mapping import MappingNetwork
-from stargan_edu.style_encoder import Discriminator, StyleEncoder, nets_from_official_v2
+from stargan_edu.mapping import MappingNetwork, pick_domain
+from stargan_edu.pretrained import load_official_v2, nets_from_official_v2
+from stargan_edu.style_encoder import Discriminator, StyleEncoder
 
 FIXTURES = Path(stargan_edu.__file__).parent / "assets" / "official"   # shipped with the package: the chapters read them too
 
@@ -129,12 +131,35 @@ def test_other_architectures_fail_clearly():
     e = dict(sd["style_encoder"]); e["module.extra.weight"] = torch.zeros(1)
     with pytest.raises(ValueError, match="unexpected"):
         nets_from_official_v2({**sd, "style_encoder": e})
+    g = {k: v for k, v in sd["generator"].items() if not k.startswith("module.decode.1.")}
+    with pytest.raises(ValueError, match=r"missing \['decode.1.conv1.bias'"):
+        nets_from_official_v2({**sd, "generator": g})
+    sd1 = load_fixture("hpf1")["nets_ema"]
+    with pytest.raises(ValueError, match="not the StarGAN v2 high-pass kernel"):
+        nets_from_official_v2({**sd1, "generator": {**sd1["generator"], "hpf.filter": torch.ones(3, 3)}})
+
+
+def test_load_official_v2_errors():
+    with pytest.raises(FileNotFoundError, match="download.sh"):
+        load_official_v2("no/such/100000_nets_ema.ckpt")
+    v1_g = torch.load(FIXTURES / "v1_official_celeba-G.pt", map_location="cpu", weights_only=True)
+    with pytest.raises(ValueError, match="load_official_v1"):      # a v1 generator is refused with a hint
+        load_official_v2(v1_g)
 
 
 def test_domain_index_errors():
     F = MappingNetwork(8, 4, num_domains=2, hidden_dim=16)
     with pytest.raises(ValueError, match="num_domains=2"):
         F(torch.randn(3, 8), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"\[N, 8\]"):
+        F(torch.randn(3, 5), 0)
+    out = torch.arange(2 * 3 * 4).view(2, 3, 4)
+    with pytest.raises(ValueError, match="out of range"):
+        pick_domain(out, torch.tensor([-1, 0]))
+    with pytest.raises(ValueError, match="integer tensor"):
+        pick_domain(out, torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"shape \[2\]"):
+        pick_domain(out, torch.tensor([0, 1, 2]))
     E = StyleEncoder(16, 4, num_domains=2, max_conv_dim=16, dim_in=8)
     with pytest.raises(ValueError, match="num_domains=2"):
         E(torch.randn(1, 3, 16, 16), 2)
