@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ["cyclegan-toyfaces", "v1-toyfaces", "v1-toyfaces-direct", "v1-joint-toyfaces", "v2-toyfaces"]
 CONDITIONS = "one thread (OMP_NUM_THREADS=1, nice 10), two trainings at a time on a 2-core CPU shared with other jobs"
-CONDITIONS_OF = {"v1-toyfaces": "`make demo`'s run: both cores of a 2-core CPU, nothing else running",
+CONDITIONS_OF = {"v2-toyfaces": "both cores of a 2-core CPU (OMP_NUM_THREADS=2), other jobs at the lowest priority",
+                 "v1-toyfaces": "`make demo`'s run: both cores of a 2-core CPU, nothing else running",
                  "v1-toyfaces-direct": "trained as `make demo` (both cores of a 2-core CPU, nothing else running) "
                                        "when the CPU preset's generator was the direct one"}
 
