@@ -36,6 +36,7 @@ def train_command(name: str, script: Path = ROOT / "bench" / "train_zoo.sh") -> 
     if not m:
         raise ValueError(f"bench/train_zoo.sh has no function {name}(): expected one of {NAMES}")
     cmd = m.group(1).replace("nice -n 10 ", "").replace("$SE", "stargan-edu").replace(" $RES", "")
+    cmd = re.sub(r"^OMP_NUM_THREADS=\d+\s+", "", cmd)   # the thread count is part of the machine's conditions
     return re.sub(r"\s+", " ", cmd).strip()
 
 
