@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from .engine import Task, preset_config, split_config
+from .engine import LinearDecay, Task, preset_config, split_config
 from .toyfaces import HAIR_COLORS, evaluate_hair_translation, hair_level, render, sample_factors
 from .core import check_images
-from .v1 import V1LRDecay, reconstruction_loss
 
 # %% auto #0
 __all__ = ['ResnetBlock', 'ResnetGenerator', 'init_weights', 'count_params', 'PatchDiscriminator', 'patch_receptive_field',
-           'lsgan_loss', 'discriminator_loss', 'cycle_direction', 'generator_loss', 'ImagePool', 'default_domains',
-           'CycleGANConfig', 'domain_masks', 'split_domains', 'DomainPairs', 'CycleGANTask', 'default_config',
-           'make_task', 'evaluate_cyclegan', 'scaling_table', 'cycle_view', 'cycle_explorer']
+           'lsgan_loss', 'discriminator_loss', 'reconstruction_loss', 'cycle_direction', 'generator_loss', 'ImagePool',
+           'default_domains', 'CycleGANConfig', 'domain_masks', 'split_domains', 'DomainPairs', 'CycleGANTask',
+           'default_config', 'make_task', 'evaluate_cyclegan', 'scaling_table', 'cycle_view', 'cycle_explorer']
 
 # %% ../nbs/01_cyclegan.ipynb #8b648ff7
 def _pad(padding: str, p: int) -> tuple[list[nn.Module], int]:
@@ -135,6 +135,12 @@ def discriminator_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> 
     return loss
 
 # %% ../nbs/01_cyclegan.ipynb #77a104ca
+def reconstruction_loss(x_real: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+    "Reconstruction (cycle) loss $\\lVert x - F(G(x))\\rVert_1$, the mean absolute difference per pixel."
+    if x_real.shape != x_rec.shape:
+        raise ValueError(f"x_real and x_rec must have the same shape, got {list(x_real.shape)} and {list(x_rec.shape)}")
+    return (x_real - x_rec).abs().mean()
+
 def cycle_direction(G: nn.Module, F: nn.Module, D_Y: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """One direction of CycleGAN's generator objective for real images `x` of domain X: the translation
     `fake` = G(x), the adversarial term $(D_Y(G(x)) - 1)^2$, the cycle term $\\lVert F(G(x)) - x\\rVert_1$ and the
@@ -324,7 +330,7 @@ class CycleGANTask(Task):
         self.nets = {"G": self.G, "F": self.F, "D_X": self.D_X, "D_Y": self.D_Y}
         adam = lambda *nets: torch.optim.Adam(itertools.chain(*(n.parameters() for n in nets)), cfg.lr, betas=(cfg.beta1, cfg.beta2))
         self.opts = {"G": adam(self.G, self.F), "D": adam(self.D_X, self.D_Y)}
-        decay = V1LRDecay(cfg.num_iters, cfg.num_iters_decay, 1, "linear")
+        decay = LinearDecay(cfg.num_iters, cfg.num_iters_decay, 1, "linear")
         self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, decay) for k, o in self.opts.items()}
         self.pools = {"fake_x": ImagePool(cfg.pool_size), "fake_y": ImagePool(cfg.pool_size)}
 
@@ -431,16 +437,16 @@ def evaluate_cyclegan(task: CycleGANTask, oracle=None, n: int = 600, seed: int =
                                      label_names=list(task.cfg.label_names), pairs=[(X, Y), (Y, X)])
 
 # %% ../nbs/01_cyclegan.ipynb #30fc3c39
-def scaling_table(ks=range(2, 9), ngf: int = 64, n_blocks: int = 9, conv_dim: int = 64, repeat_num: int = 6) -> list[dict]:
+def scaling_table(one_generator: Callable[[int], nn.Module], ks=range(2, 9), ngf: int = 64, n_blocks: int = 9) -> list[dict]:
     """Generators and generator parameters needed for translations between every two of k domains: pairwise
-    CycleGANs (k(k−1) `ResnetGenerator(ngf, n_blocks)`) against one StarGAN v1 `Generator(conv_dim, c_dim=k, repeat_num)`."""
-    from stargan_edu.v1 import Generator as StarGANGenerator
+    CycleGANs (k(k−1) `ResnetGenerator(ngf, n_blocks)`) against the single network `one_generator(k)` (e.g. StarGAN
+    v1's `Generator(64, c_dim=k, repeat_num=6)`, chapter 02)."""
     rows = []
     with torch.device("meta"):
         per_g = count_params(ResnetGenerator(ngf, n_blocks))
         for k in ks:
             if k < 2: raise ValueError(f"translation needs at least 2 domains, got k={k}")
-            star = count_params(StarGANGenerator(conv_dim, k, repeat_num))
+            star = count_params(one_generator(k))
             rows.append({"k": k, "cyclegan_models": k * (k - 1) // 2, "cyclegan_generators": k * (k - 1),
                          "cyclegan_params": k * (k - 1) * per_g, "stargan_generators": 1, "stargan_params": star,
                          "ratio": k * (k - 1) * per_g / star})

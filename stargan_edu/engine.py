@@ -26,10 +26,10 @@ from torch.utils.data import Dataset, IterableDataset, DataLoader, default_colla
 from .core import save_grid, load_weights, seed_everything
 
 # %% auto #0
-__all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'load_nets', 'InfiniteLoader', 'atomic_save', 'get_rng_state',
-           'set_rng_state', 'RunSettings', 'channels_last', 'apply_settings', 'Runtime', 'init_distributed',
-           'average_gradients', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder', 'run_folder_files',
-           'prepare_run_folder', 'nonfinite_weights', 'fit', 'plot_log']
+__all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'LinearDecay', 'load_nets', 'InfiniteLoader', 'atomic_save',
+           'get_rng_state', 'set_rng_state', 'RunSettings', 'channels_last', 'apply_settings', 'Runtime',
+           'init_distributed', 'average_gradients', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder',
+           'run_folder_files', 'prepare_run_folder', 'nonfinite_weights', 'fit', 'plot_log']
 
 # %% ../nbs/12_engine.ipynb #32039def
 class Task:
@@ -116,6 +116,21 @@ def split_config(cls: type, config: dict, model: str) -> tuple[dict, dict]:
     names = {f.name for f in fields(cls)}
     return ({k: v for k, v in config.items() if k in names},
             {k: v for k, v in config.items() if k not in names and k != "model"})
+
+# %% ../nbs/12_engine.ipynb #fa320d17
+class LinearDecay:
+    "Learning-rate factor after `n` iterations for `LambdaLR` (a plain object, so the scheduler's state saves it)."
+    def __init__(self, num_iters: int, num_iters_decay: int, lr_update_step: int = 1000, mode: str = "official"):
+        if mode not in ("official", "linear"):
+            raise ValueError(f"mode must be 'official' or 'linear', got {mode!r}")
+        self.num_iters, self.num_iters_decay, self.lr_update_step, self.mode = num_iters, num_iters_decay, lr_update_step, mode
+
+    def __call__(self, n: int) -> float:
+        start, u = self.num_iters - self.num_iters_decay, self.lr_update_step
+        k = max(0, n // u - start // u)               # updates made so far
+        if k == 0: return 1.0
+        drop = k / self.num_iters_decay if self.mode == "official" else k * u / self.num_iters_decay
+        return max(0.0, 1.0 - drop)
 
 # %% ../nbs/12_engine.ipynb #b55ff99d
 def load_nets(nets: dict[str, nn.Module], states: dict[str, dict], source: str = "checkpoint") -> None:

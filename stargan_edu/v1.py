@@ -14,13 +14,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import show_grid, check_images, check_labels
-from .engine import Task, preset_config, split_config
+from .engine import LinearDecay, Task, preset_config, split_config   # LinearDecay: the lr schedule (appendix 12)
+from .cyclegan import reconstruction_loss   # chapter 01's cycle-consistency loss: the same L1
 
 # %% auto #0
 __all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
-           'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'reconstruction_loss',
-           'discriminator_loss', 'generator_loss', 'background_swap', 'V1Config', 'V1LRDecay', 'create_test_labels',
-           'V1Task', 'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
+           'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'discriminator_loss',
+           'generator_loss', 'background_swap', 'V1Config', 'create_test_labels', 'V1Task', 'default_config',
+           'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
 
 # %% ../nbs/02_v1_losses.ipynb #a95b1b7c
 class InstanceNorm2dIS(nn.InstanceNorm2d):
@@ -175,13 +176,6 @@ def classification_loss(logits: torch.Tensor, target: torch.Tensor, label_kind: 
         return F.cross_entropy(logits, target.long())
     raise ValueError(f"label_kind must be 'multi' or 'single', got {label_kind!r}")
 
-# %% ../nbs/02_v1_losses.ipynb #47df3cde
-def reconstruction_loss(x_real: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
-    "Reconstruction (cycle) loss $\\lVert x - G(G(x,c), c')\\rVert_1$, the mean absolute difference per pixel."
-    if x_real.shape != x_rec.shape:
-        raise ValueError(f"x_real and x_rec must have the same shape, got {list(x_real.shape)} and {list(x_rec.shape)}")
-    return (x_real - x_rec).abs().mean()
-
 # %% ../nbs/02_v1_losses.ipynb #6fd42d63
 def discriminator_loss(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, label_org: torch.Tensor,
                        lambda_cls: float = 1.0, lambda_gp: float = 10.0, label_kind: str = "multi",
@@ -294,19 +288,6 @@ class V1Config:
         "The CPU recipe with a four times larger batch, for a GPU (where Toy Faces are held in device memory)."
         return replace(cls.cpu(), batch_size=64, **overrides)
 
-# %% ../nbs/02_v1_losses.ipynb #13bde437
-class V1LRDecay:
-    "Learning-rate factor after `n` iterations for `LambdaLR` (a plain object, so the scheduler's state saves it)."
-    def __init__(self, num_iters: int, num_iters_decay: int, lr_update_step: int = 1000, mode: str = "official"):
-        self.num_iters, self.num_iters_decay, self.lr_update_step, self.mode = num_iters, num_iters_decay, lr_update_step, mode
-
-    def __call__(self, n: int) -> float:
-        start, u = self.num_iters - self.num_iters_decay, self.lr_update_step
-        k = max(0, n // u - start // u)               # updates made so far
-        if k == 0: return 1.0
-        drop = k / self.num_iters_decay if self.mode == "official" else k * u / self.num_iters_decay
-        return max(0.0, 1.0 - drop)
-
 # %% ../nbs/02_v1_losses.ipynb #d7ebcb2a
 def create_test_labels(c_org: torch.Tensor, label_names: list[str], label_kind: str = "multi") -> list[torch.Tensor]:
     """The official test-time targets for labels `c_org` `[B, c_dim]`: one `[B, c_dim]` tensor per label. Multi-label:
@@ -344,7 +325,7 @@ class V1Task(Task):
         self.nets = {"G": self.G, "D": self.D}
         self.opts = {"G": torch.optim.Adam(self.G.parameters(), cfg.g_lr, betas=(cfg.beta1, cfg.beta2)),
                      "D": torch.optim.Adam(self.D.parameters(), cfg.d_lr, betas=(cfg.beta1, cfg.beta2))}
-        decay = V1LRDecay(cfg.num_iters, cfg.num_iters_decay, cfg.lr_update_step, cfg.lr_decay)
+        decay = LinearDecay(cfg.num_iters, cfg.num_iters_decay, cfg.lr_update_step, cfg.lr_decay)
         self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, decay) for k, o in self.opts.items()}
         self.sample_ncol = 1 + cfg.c_dim
         self.extra_config: dict = {}      # settings the command line adds (data set, …), returned by `config()`

@@ -11,6 +11,7 @@ from stargan_edu.cyclegan import (CycleGANConfig, CycleGANTask, DomainPairs, Ima
                                   generator_loss, lsgan_loss, make_task, patch_receptive_field, scaling_table,
                                   split_domains)
 from stargan_edu.engine import InfiniteLoader, fit, read_log
+from stargan_edu.v1 import Generator
 
 HAIR = ["Black_Hair", "Blond_Hair", "Brown_Hair"]
 
@@ -168,6 +169,6 @@ def test_cycle_view_and_scaling():
     x = torch.rand(2, 3, 4, 4) * 2 - 1
     v = cycle_view(nn.Identity(), _Scale(0.5), x)
     assert torch.allclose(v["error"], 0.5 * x.abs().mean(1), atol=1e-6)
-    rows = scaling_table([2, 5])
+    rows = scaling_table(lambda k: Generator(64, k, 6), [2, 5])
     assert [r["cyclegan_generators"] for r in rows] == [2, 20]
     assert rows[1]["stargan_params"] == 8_430_528

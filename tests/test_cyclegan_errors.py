@@ -54,4 +54,4 @@ def test_cli_contract_and_translate():
 
 def test_toy_faces_helpers():
     fails(lambda: hair_level("Male"), "not a Toy Faces hair colour")
-    fails(lambda: scaling_table([1]), "at least 2 domains")
+    fails(lambda: scaling_table(lambda k: None, [1]), "at least 2 domains")

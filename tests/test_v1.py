@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 import stargan_edu
 from stargan_edu.pretrained import load_official_v1, official_v1_config
-from stargan_edu.v1 import (CELEBA_ATTRS, Discriminator, Generator, V1Config, V1LRDecay, V1Task, classification_loss,
+from stargan_edu.engine import LinearDecay
+from stargan_edu.v1 import (CELEBA_ATTRS, Discriminator, Generator, V1Config, V1Task, classification_loss,
                             create_test_labels, discriminator_loss, generator_loss, gradient_penalty, reconstruction_loss)
 
 from _helpers import resumed_run, same_weights
@@ -102,14 +103,14 @@ def test_losses():
 
 
 def test_lr_decay_matches_official_loop():
-    f = V1LRDecay(num_iters=50, num_iters_decay=20, lr_update_step=4, mode="official")
+    f = LinearDecay(num_iters=50, num_iters_decay=20, lr_update_step=4, mode="official")
     lr, lrs = 1.0, []
     for i in range(50):
         if (i + 1) % 4 == 0 and (i + 1) > 50 - 20:
             lr -= 1.0 / 20
         lrs.append(lr)
     assert all(abs(f(i + 1) - v) < 1e-12 for i, v in enumerate(lrs))
-    assert V1LRDecay(10, 5, 1, "linear")(10) == 0.0
+    assert LinearDecay(10, 5, 1, "linear")(10) == 0.0
 
 
 def test_test_labels_and_config():
