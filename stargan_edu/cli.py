@@ -23,9 +23,9 @@ from .engine import RunSettings, init_distributed
 
 # %% auto #0
 __all__ = ['MODELS', 'model_module', 'make_data', 'evaluate_task', 'write_metrics', 'resolve_preset', 'run_config',
-           'parse_setting', 'check_settings', 'training_stream', 'run_settings', 'train', 'load_run', 'evaluate',
-           'domain_images', 'make_extractor', 'make_lpips', 'source_split', 'protocol_scores', 'target_vector',
-           'read_images', 'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
+           'parse_setting', 'check_settings', 'run_settings', 'train', 'load_run', 'evaluate', 'domain_images',
+           'make_extractor', 'make_lpips', 'source_split', 'protocol_scores', 'target_vector', 'read_images',
+           'translate', 'translation_grid', 'demo', 'summary_text', 'build_parser', 'main', 'run_viewer']
 
 # %% ../nbs/13_cli.ipynb #59909824
 MODELS: dict[str, str] = {"cyclegan": "stargan_edu.cyclegan", "v1": "stargan_edu.v1", "v2": "stargan_edu.v2",
@@ -175,26 +175,6 @@ def check_settings(cfg: dict) -> dict:
     return cfg
 
 # %% ../nbs/13_cli.ipynb #e21d0e99
-def training_stream(data, cfg: dict, task):
-    """The items `train` draws from, as the official code samples them: StarGAN v2 sources class-balanced
-    (`ClassBalanced`, the official `WeightedRandomSampler` over domains); CycleGAN with `pairs` one image of each
-    domain per item (`DomainPairs`). Warns when a v2 run with `w_hpf > 0` trains without the FAN masks."""
-    import warnings
-    from torch.utils.data import IterableDataset
-    if cfg["model"] == "v2":
-        if cfg.get("w_hpf", 0) > 0 and getattr(task, "masks_fn", None) is None:
-            warnings.warn(f"w_hpf={cfg['w_hpf']} (the CelebA-HQ setting) but no FAN landmark masks: the official model "
-                          "passes face masks to the generator's high-pass skips, this run trains without them "
-                          "(set --set w_hpf=0 for the AFHQ architecture)", stacklevel=2)
-        if isinstance(data, IterableDataset):
-            warnings.warn("a streamed data set cannot be class-balanced: domains are drawn as they come", stacklevel=2)
-            return data
-        from stargan_edu.v2 import ClassBalanced
-        return ClassBalanced(data)
-    if cfg["model"] == "cyclegan" and cfg.get("pairs"):
-        from stargan_edu.cyclegan import DomainPairs
-        return DomainPairs(data, task.cfg.domains)
-    return data
 def _resume_notes(args: argparse.Namespace, cfg: dict, out: Path) -> list[str]:
     """What `--resume` will not apply: another `--model` is refused (the run keeps its own), other flags that differ
     from the run's settings are listed so that the user is told they are ignored."""
@@ -258,7 +238,7 @@ def train(args: argparse.Namespace) -> dict:
     task = mod.make_task(cfg, device)
     if device.type != "cpu" and hasattr(data, "get_batch") and hasattr(data, "to"):
         data.to(device)                              # in-memory data (Toy Faces) lives on the GPU: no host copies
-    data = training_stream(data, cfg, task)
+    data = task.training_stream(data)              # v2: class-balanced sources; CycleGAN: pairs
     loader = InfiniteLoader(data, batch_size=cfg["batch_size"], seed=args.seed, num_workers=args.workers,
                             rank=rt.rank, world_size=rt.world_size)
     steps = None if args.minutes and not args.steps else cfg["num_iters"]
@@ -272,6 +252,7 @@ def train(args: argparse.Namespace) -> dict:
         metrics.update(evaluate_task(task, task.config(), n=args.eval_n))
     write_metrics(out, metrics)
     return metrics
+
 
 # %% ../nbs/13_cli.ipynb #8d842ccb
 def load_run(run: str | Path, device: str | torch.device = "cpu"):

@@ -334,6 +334,10 @@ class CycleGANTask(Task):
         self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, decay) for k, o in self.opts.items()}
         self.pools = {"fake_x": ImagePool(cfg.pool_size), "fake_y": ImagePool(cfg.pool_size)}
 
+    def training_stream(self, data: Dataset) -> Dataset:
+        "With `pairs` (the official sampling) one image of each domain per item (`DomainPairs`); else `data` as it is."
+        return DomainPairs(data, self.cfg.domains) if self.cfg.pairs else data
+
     def split(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         "The batch's images of domain X and of domain Y."
         return split_domains(batch, self.cfg.label_names, self.cfg.domains)

@@ -68,6 +68,10 @@ class Task:
         "Images `[N, 3, H, W]` in [-1, 1] for the periodic sample grid (`sample_ncol` per row)."
         raise NotImplementedError
 
+    def training_stream(self, data: Dataset) -> Dataset:
+        "The items training draws from `data`: the data set itself, unless a model samples otherwise (v2, CycleGAN)."
+        return data
+
     def config(self) -> dict:
         "A JSON-able description of the task, written to `config.json`."
         return {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Iterator, Sequence
@@ -14,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, IterableDataset
 
 from .core import image_grid, show_grid, check_images, check_labels
 from .engine import Task, preset_config, split_config
@@ -438,6 +439,18 @@ class V2Task(Task, V2Translator):
         ref_idx = torch.arange(n_all - 1, n_all - 1 - r, -1) % n_all               # references from the end of the batch
         refs = reference_grid(self.G_ema, self.E_ema, x, batch["image"].to(self.device)[ref_idx], y[ref_idx])
         return torch.cat([lat, refs])
+
+    def training_stream(self, data: Dataset) -> Dataset:
+        """Sources drawn class-balanced, as the official `WeightedRandomSampler` over domains does (`ClassBalanced`);
+        a streamed data set is used as it comes. Warns when `w_hpf > 0` trains without the FAN face masks."""
+        if self.cfg.w_hpf > 0 and self.masks_fn is None:
+            warnings.warn(f"w_hpf={self.cfg.w_hpf} (the CelebA-HQ setting) but no FAN landmark masks: the official model "
+                          "passes face masks to the generator's high-pass skips, this run trains without them "
+                          "(set --set w_hpf=0 for the AFHQ architecture)", stacklevel=2)
+        if isinstance(data, IterableDataset):
+            warnings.warn("a streamed data set cannot be class-balanced: domains are drawn as they come", stacklevel=2)
+            return data
+        return ClassBalanced(data)
 
     def extra_state(self) -> dict:
         return {"ds_step": self.ds_step, "pool": self.pool.state_dict()}

@@ -96,12 +96,13 @@ def test_v2_sources_are_class_balanced(tmp_path):
     ds = cli.make_data(cfg["data"], 16, randcrop_prob=cfg["randcrop_prob"])
     assert ds.transform.randcrop_prob == 0.5
     cfg.update(label_names=ds.label_names, label_kind=ds.label_kind)
-    stream = cli.training_stream(ds, cfg, make_task(cfg))
+    task = make_task(cfg)
+    stream = task.training_stream(ds)
     assert isinstance(stream, ClassBalanced)
     doms = torch.stack([stream[i]["label"] for i in range(len(stream))]).argmax(1)
     assert torch.bincount(doms).tolist() == [6, 6]                         # 6 cats, 2 dogs → equal shares
     with pytest.warns(UserWarning, match="FAN"):
-        cli.training_stream(ds, {**cfg, "w_hpf": 1.0}, argparse.Namespace(masks_fn=None))
+        make_task({**cfg, "w_hpf": 1.0}).training_stream(ds)
 
 
 # 4. CycleGAN through the command line: two domains A and B, one of each per iteration, resize 286 / crop 256
@@ -119,7 +120,7 @@ def test_cyclegan_layout_pairs_and_crops(tmp_path):
     assert {f.parent.name for f in cli.make_data(cfg["data"], 16, split="test").files} == {"testA", "testB"}
     cfg.update(label_names=ds.label_names, label_kind=ds.label_kind, ngf=4, n_blocks=1, ndf=4, n_layers=1)
     task = make_task(cfg)
-    stream = cli.training_stream(ds, cfg, task)
+    stream = task.training_stream(ds)
     assert isinstance(stream, DomainPairs)
     for batch in [next(iter(InfiniteLoader(stream, batch_size=1)))]:
         x, y = task.split(batch)
