@@ -16,6 +16,7 @@ from torch import nn
 from .core import show_grid, check_images, check_labels
 from .engine import LinearDecay, Task, preset_config, split_config   # LinearDecay: the lr schedule (appendix 12)
 from .cyclegan import reconstruction_loss   # chapter 01's cycle-consistency loss: the same L1
+from .toyfaces import FACTORS, attribute_targets, attrs_from_factors, label_scorecard, render, sample_factors
 
 # %% auto #0
 __all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
@@ -216,7 +217,6 @@ def background_swap(translate, oracle: nn.Module, n: int = 400, seed: int = 999,
     """What `translate(x, c)` does to the background when it flips `Male` on `n` held-out Toy Faces (`seed`): 6×6 counts
     (rows: the source's background, columns: the background `oracle` reads) and the share of backgrounds the
     return trip `translate(translate(x, c), c')` restores."""
-    from stargan_edu.toyfaces import FACTORS, attribute_targets, attrs_from_factors, render, sample_factors
     f = sample_factors(n, seed=seed)
     x, c = render(f, size), attrs_from_factors(f)
     y = translate(x, attribute_targets(c)[3])                                # flip Male
@@ -398,7 +398,6 @@ class V1Task(Task):
 
     def toyfaces_scores(self, oracle: nn.Module, n: int = 200, seed: int = 12345) -> dict:
         "What this model is scored on, on Toy Faces: chapter 00's scorecard of its label set (`{}` for labels the oracle cannot check)."
-        from stargan_edu.toyfaces import label_scorecard
         return label_scorecard(self.translate, oracle, self.cfg.label_names, n=n, size=self.cfg.image_size, seed=seed)
 
 # %% ../nbs/02_v1_losses.ipynb #b3541bc2
