@@ -131,9 +131,11 @@ class Generator(nn.Module):
     skip_sizes = (32, 64, 128)   # feature sizes where the masked high-pass skips join (official values)
 
     def __init__(self, img_size: int = 256, style_dim: int = 64, max_conv_dim: int = 512, w_hpf: float = 1,
-                 dim_in: int | None = None, residual: bool = False):
+                 dim_in: int | None = None, residual: bool = False, bottleneck: int = 16):
         super().__init__()
-        repeat_num = _log2_size(img_size, 16) - 4 + (1 if w_hpf > 0 else 0)
+        if bottleneck < 1 or bottleneck & (bottleneck - 1) or bottleneck > img_size:
+            raise ValueError(f"bottleneck must be a power of two between 1 and img_size={img_size}, got {bottleneck}")
+        repeat_num = _log2_size(img_size, 16) - (bottleneck.bit_length() - 1) + (1 if w_hpf > 0 else 0)
         dim_in = 2**14 // img_size if dim_in is None else dim_in
         self.img_size, self.style_dim, self.w_hpf, self.residual = img_size, style_dim, w_hpf, residual
         self.from_rgb = nn.Conv2d(3, dim_in, 3, 1, 1)

@@ -231,6 +231,7 @@ class V2Config:
     ref_pool: int = 32               # reference images kept per domain
     train_reference: bool = True     # also train on reference-guided fakes (official: always; False is an ablation)
     g_residual: bool = False         # G returns x + its output, starting as the identity (official: False)
+    g_bottleneck: int = 16           # feature-map size at G's bottleneck without w_hpf (official: 16 at any image size)
     label_names: list[str] = field(default_factory=lambda: ["cat", "dog", "wild"])
     label_kind: str = "single"
 
@@ -340,14 +341,19 @@ class V2Translator:
         if z is None:
             z = torch.randn(x.shape[0], self.cfg.latent_dim)
         z = z.to(self.device).expand(x.shape[0], -1)
-        return self.G_ema(x, self.F_ema(z, _as_domains(y_trg, x.shape[0], self.device)))
+        return self.G_ema(x, self.F_ema(z, _as_domains(y_trg, x.shape[0], self.device)), masks=self._masks(x))
 
     @torch.no_grad()
     def translate_reference(self, x: torch.Tensor, x_ref: torch.Tensor, y_trg: torch.Tensor | int) -> torch.Tensor:
         "Reference-guided synthesis with the averaged nets: $G_{ema}(x, E_{ema,y}(x_{ref}))$; one reference may style every `x`."
         x, x_ref = (check_images(t, "translate_reference", values=True).to(self.device) for t in (x, x_ref))
         s = self.E_ema(x_ref, _as_domains(y_trg, x_ref.shape[0], self.device))
-        return self.G_ema(x, s.expand(x.shape[0], -1) if s.shape[0] == 1 else s)
+        return self.G_ema(x, s.expand(x.shape[0], -1) if s.shape[0] == 1 else s, masks=self._masks(x))
+
+    def _masks(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        "The face masks for the high-pass skips of a `w_hpf > 0` generator (`masks_fn`, as in training), or None."
+        masks_fn = getattr(self, "masks_fn", None)
+        return masks_fn(x) if masks_fn is not None else None
 
     def translate(self, x: torch.Tensor, c: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         "The course-wide translator `translate(x, c)`: latent-guided synthesis into the domains of one-hot targets `c` `[N, K]`."
@@ -368,7 +374,8 @@ class V2Task(Task, V2Translator):
         self.cfg = cfg = cfg or V2Config.cpu()
         self.extra_config = dict(extra_config or {})
         K = cfg.num_domains
-        nets = {"G": Generator(cfg.image_size, cfg.style_dim, cfg.max_conv_dim, cfg.w_hpf, cfg.dim_in, cfg.g_residual),
+        nets = {"G": Generator(cfg.image_size, cfg.style_dim, cfg.max_conv_dim, cfg.w_hpf, cfg.dim_in, cfg.g_residual,
+                               cfg.g_bottleneck),
                 "F": MappingNetwork(cfg.latent_dim, cfg.style_dim, K, cfg.hidden_dim),
                 "E": StyleEncoder(cfg.image_size, cfg.style_dim, K, cfg.max_conv_dim, cfg.dim_in),
                 "D": Discriminator(cfg.image_size, K, cfg.max_conv_dim, cfg.dim_in)}
@@ -434,10 +441,11 @@ class V2Task(Task, V2Translator):
         x = batch["image"][:4].to(self.device)
         y = _domains(batch["label"], self.cfg.num_domains).to(self.device)
         z = torch.randn(self.n_z, self.cfg.latent_dim, generator=torch.Generator().manual_seed(0)).to(self.device)
-        lat = latent_grid(self.G_ema, self.F_ema, x, z)
+        G = lambda x, s: self.G_ema(x, s, masks=self._masks(x))                   # with masks_fn's masks, as in training
+        lat = latent_grid(G, self.F_ema, x, z)
         n_all, r = batch["image"].shape[0], self.sample_ncol - 1
         ref_idx = torch.arange(n_all - 1, n_all - 1 - r, -1) % n_all               # references from the end of the batch
-        refs = reference_grid(self.G_ema, self.E_ema, x, batch["image"].to(self.device)[ref_idx], y[ref_idx])
+        refs = reference_grid(G, self.E_ema, x, batch["image"].to(self.device)[ref_idx], y[ref_idx])
         return torch.cat([lat, refs])
 
     def training_stream(self, data: Dataset) -> Dataset:
@@ -616,7 +624,11 @@ def interpolation_view(task: V2Translator, x: torch.Tensor, y: int, z1: torch.Te
     s1, s2 = task.F_ema(torch.stack([z1.reshape(-1), z2.reshape(-1)]).to(task.device), yy)
     styles = interpolate_styles(s1, s2, n)
     x = x.to(task.device)
-    return torch.cat([torch.cat([x[i:i + 1], task.G_ema(x[i:i + 1].expand(n, -1, -1, -1), styles)]) for i in range(len(x))])
+    rows = []
+    for i in range(len(x)):
+        xi = x[i:i + 1].expand(n, -1, -1, -1)
+        rows.append(torch.cat([x[i:i + 1], task.G_ema(xi, styles, masks=task._masks(xi))]))
+    return torch.cat(rows)
 
 @torch.no_grad()
 def reference_view(task: V2Translator, x: torch.Tensor, x_ref: torch.Tensor, y_ref: int) -> torch.Tensor:

@@ -173,3 +173,32 @@ def test_translate_and_toyfaces_scores():
     scores = evaluate_toyfaces(task, n=6, n_ref=2, n_z=2)
     assert all(0 <= scores[k] <= 1 for k in ("oracle_target_accuracy", "oracle_preservation", "oracle_style_from_reference"))
     assert 1 <= scores["oracle_distinct_styles"] <= 2
+
+
+def test_translators_pass_the_training_masks():
+    "A w_hpf > 0 task with `masks_fn` translates (latent, reference, sample grid) with the same masks it trains with."
+    seed_everything(0)
+    task = V2Task(tiny_cfg(image_size=32, w_hpf=1.0), "cpu")
+    seen = []
+    task.masks_fn = lambda x: (seen.append(x.shape[0]), (torch.ones_like(x[:, :1]),) * 2)[1]
+    x, z = torch.rand(2, 3, 32, 32) * 2 - 1, torch.randn(2, 4)
+    out = task.translate_latent(x, 1, z)
+    s = task.F_ema(z, torch.tensor([1, 1]))
+    assert torch.allclose(out, task.G_ema(x, s, masks=(torch.ones_like(x[:, :1]),) * 2))
+    assert not torch.allclose(out, task.G_ema(x, s))                 # the skip path changes the image
+    ref = task.translate_reference(x, x[:1], 0)
+    assert torch.allclose(ref, task.G_ema(x, task.E_ema(x[:1], torch.tensor([0])).expand(2, -1),
+                                          masks=(torch.ones_like(x[:, :1]),) * 2))
+    n_before = len(seen)
+    task.sample({"image": torch.rand(4, 3, 32, 32) * 2 - 1, "label": F.one_hot(torch.arange(4) % 3, 3).float()})
+    assert len(seen) > n_before
+    task.masks_fn = None
+    assert torch.allclose(task.translate_latent(x, 1, z), task.G_ema(x, s))
+
+
+def test_deeper_bottleneck_setting():
+    "`g_bottleneck` (default 16, the official rule) sets the size of G's bottleneck; a resumed run rebuilds the same G."
+    assert V2Config().g_bottleneck == 16
+    task = V2Task(tiny_cfg(image_size=32, g_bottleneck=8), "cpu")
+    assert sum(b.downsample for b in task.G.encode) == 2
+    assert sum(b.downsample for b in V2Task(tiny_cfg(image_size=32), "cpu").G.encode) == 1
