@@ -7,8 +7,9 @@
 # v1-toyfaces-direct is the same run with the official, direct-output generator (g_residual=false): chapter 02 shows
 # what it does to the backgrounds. It was trained as `stargan-edu demo` when that was the CPU preset's generator; the
 # train command below is the same run.
-# v2-toyfaces is the CPU preset for 30 minutes of training on both cores (other work at the lowest priority): 5588
-# iterations, the diversity weight decaying over the preset's first 3000 (chapter 07's study, bench/v2_ablation.py).
+# v2-toyfaces is the CPU preset (λ_cyc = 4) for 30 minutes of training on both cores (other work at the lowest
+# priority): 6443 iterations, the diversity weight decaying over the preset's first 3000 (chapter 07's study,
+# bench/v2_ablation.py, where it is the run `cyc4_30`: trained as `--set lambda_cyc=4` before 4 became the preset's value).
 # The other shipped entries were trained on a shared 2-core CPU, one thread each, two runs at a time (nice 10):
 # --minutes caps the wall-clock training time, --steps is the preset's schedule (the run stops at whichever comes first).
 # cyclegan-toyfaces ran in two sessions: first with --minutes 35, then continued with

@@ -270,7 +270,7 @@ class V2Config:
         "Toy Faces hair colours on a laptop CPU in minutes (see the text for why the widths differ)."
         base = cls(image_size=32, dim_in=16, max_conv_dim=64, hidden_dim=64, style_dim=16, latent_dim=16, lr=3e-4,
                    f_lr=3e-6, batch_size=8, num_iters=3000, ds_iter=3000, ema_beta=0.99, ref_pool=32,
-                   randcrop_prob=0.0, label_names=list(TOY_HAIR))
+                   lambda_cyc=4.0, randcrop_prob=0.0, label_names=list(TOY_HAIR))
         return replace(base, **overrides)
 
     @classmethod
