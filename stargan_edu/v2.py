@@ -341,19 +341,19 @@ class V2Translator:
         if z is None:
             z = torch.randn(x.shape[0], self.cfg.latent_dim)
         z = z.to(self.device).expand(x.shape[0], -1)
-        return self.G_ema(x, self.F_ema(z, _as_domains(y_trg, x.shape[0], self.device)), masks=self._masks(x))
+        return self.generate(x, self.F_ema(z, _as_domains(y_trg, x.shape[0], self.device)))
 
     @torch.no_grad()
     def translate_reference(self, x: torch.Tensor, x_ref: torch.Tensor, y_trg: torch.Tensor | int) -> torch.Tensor:
         "Reference-guided synthesis with the averaged nets: $G_{ema}(x, E_{ema,y}(x_{ref}))$; one reference may style every `x`."
         x, x_ref = (check_images(t, "translate_reference", values=True).to(self.device) for t in (x, x_ref))
         s = self.E_ema(x_ref, _as_domains(y_trg, x_ref.shape[0], self.device))
-        return self.G_ema(x, s.expand(x.shape[0], -1) if s.shape[0] == 1 else s, masks=self._masks(x))
+        return self.generate(x, s.expand(x.shape[0], -1) if s.shape[0] == 1 else s)
 
-    def _masks(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-        "The face masks for the high-pass skips of a `w_hpf > 0` generator (`masks_fn`, as in training), or None."
+    def generate(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        "$G_{ema}(x, s)$ with the face masks training used (`masks_fn`, for a `w_hpf > 0` generator), if any."
         masks_fn = getattr(self, "masks_fn", None)
-        return masks_fn(x) if masks_fn is not None else None
+        return self.G_ema(x, s, masks=masks_fn(x) if masks_fn is not None else None)
 
     def translate(self, x: torch.Tensor, c: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         "The course-wide translator `translate(x, c)`: latent-guided synthesis into the domains of one-hot targets `c` `[N, K]`."
@@ -441,11 +441,10 @@ class V2Task(Task, V2Translator):
         x = batch["image"][:4].to(self.device)
         y = _domains(batch["label"], self.cfg.num_domains).to(self.device)
         z = torch.randn(self.n_z, self.cfg.latent_dim, generator=torch.Generator().manual_seed(0)).to(self.device)
-        G = lambda x, s: self.G_ema(x, s, masks=self._masks(x))                   # with masks_fn's masks, as in training
-        lat = latent_grid(G, self.F_ema, x, z)
+        lat = latent_grid(self.generate, self.F_ema, x, z)                        # with masks_fn's masks, as in training
         n_all, r = batch["image"].shape[0], self.sample_ncol - 1
         ref_idx = torch.arange(n_all - 1, n_all - 1 - r, -1) % n_all               # references from the end of the batch
-        refs = reference_grid(G, self.E_ema, x, batch["image"].to(self.device)[ref_idx], y[ref_idx])
+        refs = reference_grid(self.generate, self.E_ema, x, batch["image"].to(self.device)[ref_idx], y[ref_idx])
         return torch.cat([lat, refs])
 
     def training_stream(self, data: Dataset) -> Dataset:
@@ -624,11 +623,7 @@ def interpolation_view(task: V2Translator, x: torch.Tensor, y: int, z1: torch.Te
     s1, s2 = task.F_ema(torch.stack([z1.reshape(-1), z2.reshape(-1)]).to(task.device), yy)
     styles = interpolate_styles(s1, s2, n)
     x = x.to(task.device)
-    rows = []
-    for i in range(len(x)):
-        xi = x[i:i + 1].expand(n, -1, -1, -1)
-        rows.append(torch.cat([x[i:i + 1], task.G_ema(xi, styles, masks=task._masks(xi))]))
-    return torch.cat(rows)
+    return torch.cat([torch.cat([x[i:i + 1], task.generate(x[i:i + 1].expand(n, -1, -1, -1), styles)]) for i in range(len(x))])
 
 @torch.no_grad()
 def reference_view(task: V2Translator, x: torch.Tensor, x_ref: torch.Tensor, y_ref: int) -> torch.Tensor:
