@@ -665,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = getattr(args, "debug", False) or os.environ.get("STARGAN_EDU_DEBUG", "") not in ("", "0")
     try:
         {"demo": demo, "train": train, "eval": evaluate, "translate": translate}[args.command](args)
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized(): dist.barrier()   # every rank done before the group goes
     except KeyboardInterrupt:
         if debug: raise
         print(f"stargan-edu {args.command}: interrupted (a run continues from its last checkpoint with --resume)", file=sys.stderr)
