@@ -108,9 +108,6 @@ def resolve_preset(model: str, preset: str, device: str = "auto") -> str:
 def run_config(args: argparse.Namespace) -> dict:
     "The configuration `train` will use: the model's preset, overridden by the command-line flags."
     model = "v1-joint" if args.model == "v1" and args.data == "toyfaces-joint" else args.model
-    if model == "v2" and args.preset == "paper":   # AFHQ and CelebA-HQ were trained differently: say which
-        raise ValueError("--preset paper is ambiguous for v2: use --preset paper_afhq (3 domains, lambda_ds=2, w_hpf=0) "
-                         "or --preset paper_celebahq (2 domains, lambda_ds=1, w_hpf=1)")
     cfg = model_module(model).default_config(resolve_preset(model, args.preset, getattr(args, "device", None)))
     if args.size and cfg.get("load_size"):   # CycleGAN's resize-and-crop keeps its ratio (286 / 256)
         cfg["load_size"] = round(cfg["load_size"] * args.size / cfg["image_size"])
@@ -227,9 +224,6 @@ def train(args: argparse.Namespace) -> dict:
                 raise ValueError(f"{out} already holds a trained run (checkpoints/last.pt): add --resume to continue it, "
                                  "or choose another --out for a new run (nothing was changed)")
             prepare_run_folder(out, clear=True)   # a run folder without a checkpoint: its old log, metrics and samples go
-    if rt.world_size > 1 and cfg["model"] == "v1-joint":
-        raise ValueError("the joint model (--data toyfaces-joint) trains in one process only: a rank whose batch lacks "
-                         "one of the data sets would skip a step the others take; run it without torchrun")
     mod = model_module(cfg["model"])
     seed_everything(args.seed)
     augment = {k: cfg[k] for k in ("randcrop_prob", "load_size") if cfg.get(k)}   # the official training crops

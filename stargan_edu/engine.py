@@ -37,6 +37,7 @@ class Task:
     sample_ncol: int = 8
     runtime: "Runtime | None" = None    # set by `fit`: this process's rank among the data-parallel ranks
     no_compile: tuple[str, ...] = ()    # nets `RunSettings(compile=True)` leaves alone (differentiated twice: GP, R1)
+    single_process: str | None = None   # why this task cannot train under data parallelism (None: it can)
 
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
@@ -547,8 +548,8 @@ def _gather_rank_states(task: Task, rt: Runtime) -> list[dict] | None:
 
 # %% ../nbs/12_engine.ipynb #f1feb3ce
 def _check_fit_args(steps, minutes, sample_every: int, ckpt_every: int, log_every: int, loader: InfiniteLoader,
-                    rt: Runtime) -> None:
-    "Raise a clear error for a stopping rule, a period or a loader's rank that `fit` cannot use."
+                    rt: Runtime, task: Task) -> None:
+    "Raise a clear error for a stopping rule, a period, a loader's rank or a data-parallel run that `fit` cannot use."
     if steps is None and minutes is None:
         raise ValueError("fit needs `steps`, `minutes` or both to know when to stop")
     for name, v in (("steps", steps), ("minutes", minutes)):
@@ -558,6 +559,8 @@ def _check_fit_args(steps, minutes, sample_every: int, ckpt_every: int, log_ever
     if (loader.rank, loader.world_size) != (rt.rank, rt.world_size):
         raise ValueError(f"the loader reads the share of rank {loader.rank} of {loader.world_size}, but this is rank {rt.rank} "
                          f"of {rt.world_size}: use InfiniteLoader(..., rank={rt.rank}, world_size={rt.world_size})")
+    if rt.world_size > 1 and task.single_process:
+        raise ValueError(f"{type(task).__name__} trains in one process only: {task.single_process}; run it without torchrun")
 
 def _restore(task: Task, loader: InfiniteLoader, ck_path: Path, log_path: Path, rt: Runtime) -> tuple[int, float, dict]:
     """Put `task`, `loader` and this rank's random state back as the checkpoint `ck_path` has them, and drop the log lines
@@ -647,7 +650,7 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
     `settings`: the speed settings (`RunSettings`, default exact float32). `runtime`: this process's rank
     (default: the started process group's, else one process); under data parallelism rank 0 alone writes files."""
     rt, settings = runtime or Runtime.current(), settings or RunSettings()
-    _check_fit_args(steps, minutes, sample_every, ckpt_every, log_every, loader, rt)
+    _check_fit_args(steps, minutes, sample_every, ckpt_every, log_every, loader, rt, task)
     task.runtime, main, many = rt, rt.is_main, rt.world_size > 1
     if main: prepare_run_folder(out_dir)
     if many:

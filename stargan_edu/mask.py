@@ -219,6 +219,7 @@ class JointTask(V1Task):
     """StarGAN v1 on two data sets with the mask vector, for the shared engine: `G` takes the unified label
     ($c_1 + c_2 + 2$ entries), `D` classifies into $c_1 + c_2$ outputs, and each iteration visits both data sets."""
     model, config_class = "v1-joint", JointConfig
+    single_process = "a rank whose batch lacked one of the two data sets would skip a step the other ranks take"
 
     def __init__(self, cfg: JointConfig | None = None, device: torch.device | str = "cpu"):
         if cfg is not None and not isinstance(cfg, JointConfig):

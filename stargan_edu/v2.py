@@ -470,11 +470,13 @@ class V2Task(Task, V2Translator):
         return {**self.extra_config, **asdict(self.cfg), "model": "v2"}
 
 # %% ../nbs/07_diversity_loss.ipynb #8e083744
-_PRESETS = {"cpu": V2Config.cpu, "gpu": V2Config.gpu, "paper": V2Config.paper_afhq, "paper_afhq": V2Config.paper_afhq,
-            "paper_celebahq": V2Config.paper_celebahq}
+_PRESETS = {"cpu": V2Config.cpu, "gpu": V2Config.gpu, "paper_afhq": V2Config.paper_afhq, "paper_celebahq": V2Config.paper_celebahq}
 
 def default_config(preset: str = "cpu") -> dict:
-    "The settings of a preset (`cpu`, `paper` = `paper_afhq`, `paper_celebahq`) as a plain JSON-able dict."
+    "The settings of a preset (`cpu`, `gpu`, `paper_afhq`, `paper_celebahq`) as a plain JSON-able dict."
+    if preset == "paper":   # AFHQ and CelebA-HQ were trained differently: say which
+        raise ValueError("preset 'paper' is ambiguous for v2: use paper_afhq (3 domains, lambda_ds=2, w_hpf=0) "
+                         "or paper_celebahq (2 domains, lambda_ds=1, w_hpf=1)")
     return preset_config(_PRESETS, preset, "v2")
 
 def make_task(config: dict, device: torch.device | str = "cpu") -> V2Task:

@@ -142,3 +142,14 @@ def test_mask_choice_label():
     assert mask_choice_label("rafd", expression="angry")[0].tolist() == [0] * 5 + [0, 0, 0, 1, 0] + [0, 1]
     with pytest.raises(ValueError, match="unknown expression"):
         mask_choice_label("rafd", expression="smiling")
+
+
+def test_joint_task_refuses_data_parallelism_before_touching_files(faces, tmp_path):
+    "A rank whose batch lacks a data set would skip a step: fit refuses the joint task under DDP, and says why."
+    from stargan_edu.engine import Runtime
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="JointTask trains in one process only.*skip a step"):
+        fit(JointTask(tiny()), InfiniteLoader(faces, 8, seed=1, rank=0, world_size=2), out, steps=2,
+            runtime=Runtime(rank=0, world_size=2), progress=False)
+    assert not out.exists()
+    assert JointTask.single_process and stargan_edu.v1.V1Task.single_process is None

@@ -119,7 +119,7 @@ def test_resume_is_bit_identical(tmp_path):
 
 
 def test_cli_contract():
-    for preset in ("cpu", "paper"):
+    for preset in ("cpu", "paper_afhq"):
         cfg = default_config(preset)
         assert json.loads(json.dumps(cfg)) == cfg
         assert {"image_size", "batch_size", "num_iters"} <= set(cfg) and cfg["model"] == "v2"
