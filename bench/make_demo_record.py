@@ -5,10 +5,13 @@ and checks its numbers against, from measurements in bench/results.jsonl:
 - the CPU-preset ablations: `ablation_1000_iterations` (kept from the existing record: the direct generator's
   settings, bench/v1_cpu_ablation.md) and `ablation_residual` (the latest `v1_ablation.py` record of each run named
   with `--residual-runs`);
+- the learning rate of G and the moving average of its weights: `ablation_g_lr_ema` (the latest `v1_ema_study.py`
+  record of each run named with `--ema-runs`: the raw G and its averages at several β, read by both readers);
 - the background swap, counted now on the zoo entries `v1-toyfaces-direct` and `v1-toyfaces` (400 held-out faces,
   seed 999, Male flipped; rows: the source's background, columns: what the oracle reads).
 
-    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7 r8 \
+        s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4
 """
 import argparse
 import json
@@ -32,6 +35,7 @@ def swap_matrix(name: str, n: int = 400, seed: int = 999) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--residual-runs", nargs="*", default=[])
+    p.add_argument("--ema-runs", nargs="*", default=[])
     args = p.parse_args()
     sys.path.insert(0, str(ROOT))
     rows = [json.loads(l) for l in (ROOT / "bench" / "results.jsonl").read_text().splitlines() if l.strip()]
@@ -43,7 +47,12 @@ def main() -> None:
         abl[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
                     "preservation": r["oracle"]["preservation"], "reader2": [r["reader2"]["target"], r["reader2"]["preservation"]],
                     "background": r["oracle"]["per_factor"]["background"], "by_direction": r["oracle"]["by_direction"]}
+    ema = {}
+    for run in args.ema_runs:
+        r = [r for r in rows if r.get("bench") == "v1_ema" and r["run"] == run][-1]
+        ema[run] = {k: r[k] for k in ("seed", "g_lr", "steps", "by_beta")}
     rec = {**demo, "ablation_1000_iterations": old["ablation_1000_iterations"], "ablation_residual": abl,
+           "ablation_g_lr_ema": ema,
            "background_swap": swap_matrix("v1-toyfaces-direct"), "background_swap_residual": swap_matrix("v1-toyfaces")}
     RECORD.write_text(json.dumps(rec, indent=1) + "\n")
     print(json.dumps({k: v for k, v in rec.items() if k not in ("references",)}, indent=1)[:3000])

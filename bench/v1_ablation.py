@@ -46,7 +46,7 @@ def score(run: Path) -> dict:
     cfg = task.config()
     metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else {}
     rec = {"bench": "v1_ablation", "date": time.strftime("%Y-%m-%d %H:%M"), "run": run.name,
-           "settings": differs(cfg), "g_residual": cfg.get("g_residual", False), "steps": metrics.get("steps"),
+           "settings": differs(cfg), "seed": (cfg.get("data") or {}).get("seed"), "g_residual": cfg.get("g_residual", False), "steps": metrics.get("steps"),
            "batch_size": cfg["batch_size"], "train_seconds": metrics.get("train_seconds")}
     for reader in ("oracle", "reader2"):
         o = load_oracle(name=reader)
@@ -68,7 +68,7 @@ def main() -> None:
         with open(ROOT / "bench" / "results.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
         o, r2 = rec["oracle"], rec["reader2"]
-        print(f"{rec['run']:<10} {json.dumps(rec['settings']):<48} target {o['target']:.3f} ({r2['target']:.3f})  "
+        print(f"{rec['run']:<10} seed {rec['seed']} {json.dumps(rec['settings']):<40} target {o['target']:.3f} ({r2['target']:.3f})  "
               f"preservation {o['preservation']:.3f} ({r2['preservation']:.3f})  background {o['per_factor']['background']:.2f}  "
               f"male {o['by_direction']['male']}  young {o['by_direction']['young']}")
 

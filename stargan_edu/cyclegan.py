@@ -319,6 +319,7 @@ class DomainPairs(Dataset):
 class CycleGANTask(Task):
     "CycleGAN training for the shared engine: nets `G` (X→Y), `F` (Y→X), `D_X`, `D_Y`; image pools; linear decay."
     sample_ncol = 3
+    inference_nets = ("G", "F")                     # G: X → Y and F: Y → X (appendix 14)
 
     def __init__(self, cfg: CycleGANConfig | None = None, device: torch.device | str = "cpu", extra: dict | None = None):
         super().__init__(device)

@@ -26,8 +26,8 @@ from torch.utils.data import Dataset, IterableDataset, DataLoader, default_colla
 from .core import save_grid, load_weights, seed_everything
 
 # %% auto #0
-__all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'LinearDecay', 'load_nets', 'InfiniteLoader', 'atomic_save',
-           'get_rng_state', 'set_rng_state', 'RunSettings', 'channels_last', 'apply_settings', 'Runtime',
+__all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'LinearDecay', 'moving_average', 'load_nets', 'InfiniteLoader',
+           'atomic_save', 'get_rng_state', 'set_rng_state', 'RunSettings', 'channels_last', 'apply_settings', 'Runtime',
            'init_distributed', 'average_gradients', 'read_log', 'load_checkpoint', 'TrainingStopped', 'is_run_folder',
            'run_folder_files', 'prepare_run_folder', 'nonfinite_weights', 'fit', 'plot_log']
 
@@ -38,6 +38,7 @@ class Task:
     runtime: "Runtime | None" = None    # set by `fit`: this process's rank among the data-parallel ranks
     no_compile: tuple[str, ...] = ()    # nets `RunSettings(compile=True)` leaves alone (differentiated twice: GP, R1)
     single_process: str | None = None   # why this task cannot train under data parallelism (None: it can)
+    inference_nets: tuple[str, ...] = ()  # the nets its translator needs: what a model-zoo entry stores (appendix 14)
 
     def __init__(self, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
@@ -136,6 +137,13 @@ class LinearDecay:
         if k == 0: return 1.0
         drop = k / self.num_iters_decay if self.mode == "official" else k * u / self.num_iters_decay
         return max(0.0, 1.0 - drop)
+
+# %% ../nbs/12_engine.ipynb #325f6353
+@torch.no_grad()
+def moving_average(model: nn.Module, model_ema: nn.Module, beta: float = 0.999) -> None:
+    "$\\theta_{ema} \\leftarrow \\beta\\,\\theta_{ema} + (1-\\beta)\\,\\theta$ for every parameter (same architecture), in place."
+    for p, p_ema in zip(model.parameters(), model_ema.parameters(), strict=True):
+        p_ema.copy_(torch.lerp(p, p_ema, beta))
 
 # %% ../nbs/12_engine.ipynb #b55ff99d
 def load_nets(nets: dict[str, nn.Module], states: dict[str, dict], source: str = "checkpoint") -> None:

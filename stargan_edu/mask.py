@@ -196,10 +196,10 @@ class JointConfig(V1Config):
     def cpu(cls, **overrides) -> "JointConfig":
         """`V1Config.cpu()` with a batch of 32 (about 16 per data set, as each single-data-set batch of the CPU preset),
         the paper's reconstruction weight of 10, the official G (two down-samplings, direct output: its weights can be
-        written in the official format, chapter 09), D of width 32 with `d_lr` 4e-4, and the paper's gradient-penalty
-        weight of 10: the settings the zoo entry `v1-joint-toyfaces` was trained with."""
+        written in the official format, chapter 09), D of width 32 with `d_lr` 4e-4 and `g_lr` 1e-4, no moving average
+        of G, and the paper's gradient-penalty weight of 10: the settings the zoo entry `v1-joint-toyfaces` was trained with."""
         return super().cpu(**_unify({"batch_size": 32, "lambda_rec": 10.0, "g_down": 2, "g_residual": False,
-                                     "d_conv_dim": 32, "d_lr": 4e-4, **overrides}))
+                                     "d_conv_dim": 32, "d_lr": 4e-4, "g_lr": 1e-4, "ema_beta": 0.0, **overrides}))
 
     @classmethod
     def paper(cls, **overrides) -> "JointConfig":

@@ -5,6 +5,7 @@
 # %% ../nbs/02_v1_losses.ipynb #877ed745
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from dataclasses import asdict, dataclass, field, replace
@@ -14,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import show_grid, check_images, check_labels
-from .engine import LinearDecay, Task, preset_config, split_config   # LinearDecay: the lr schedule (appendix 12)
+from .engine import LinearDecay, Task, moving_average, preset_config, split_config   # the lr schedule and the weight average (appendix 12)
 from .cyclegan import reconstruction_loss   # chapter 01's cycle-consistency loss: the same L1
 from .toyfaces import FACTORS, attribute_targets, attrs_from_factors, label_scorecard, render, sample_factors
 
@@ -240,6 +241,7 @@ class V1Config:
     d_repeat_num: int = 6          # stride-2 convolutions in D
     g_down: int = 2                # stride-2 down-samplings in G (official 2; the Toy Faces CPU preset uses fewer)
     g_residual: bool = False       # G adds its output to its input (official False; the Toy Faces presets True)
+    ema_beta: float = 0.0          # > 0: translate with a moving average of G's weights, β per G step (official: none)
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
@@ -267,6 +269,8 @@ class V1Config:
             raise ValueError(f"image_size must be a multiple of 4 (G down-samples twice), got {self.image_size}")
         if self.image_size % 2 ** self.d_repeat_num:
             raise ValueError(f"image_size {self.image_size} must be a multiple of 2**d_repeat_num = {2 ** self.d_repeat_num}")
+        if not 0 <= self.ema_beta < 1:
+            raise ValueError(f"ema_beta must lie in [0, 1) (0: no moving average), got {self.ema_beta}")
         if not 0 <= self.num_iters_decay <= self.num_iters:
             raise ValueError(f"num_iters_decay must lie in [0, num_iters={self.num_iters}], got {self.num_iters_decay}")
 
@@ -279,8 +283,8 @@ class V1Config:
     def cpu(cls, **overrides) -> "V1Config":
         "A configuration that trains on Toy Faces on a laptop CPU in minutes (see the text for why it differs)."
         base = cls(image_size=32, conv_dim=32, g_repeat_num=3, g_down=1, g_residual=True, d_conv_dim=64, d_repeat_num=4,
-                   n_critic=1, g_lr=1e-4, d_lr=8e-4, batch_size=16, num_iters=4000, num_iters_decay=2000, lr_update_step=1,
-                   lr_decay="linear", lambda_rec=20.0)
+                   n_critic=1, g_lr=2e-4, d_lr=8e-4, batch_size=16, num_iters=4000, num_iters_decay=2000, lr_update_step=1,
+                   lr_decay="linear", lambda_rec=20.0, ema_beta=0.995)
         return replace(base, **overrides)
 
     @classmethod
@@ -323,12 +327,31 @@ class V1Task(Task):
         self.G = Generator(cfg.conv_dim, cfg.c_dim, cfg.g_repeat_num, cfg.g_down, cfg.g_residual).to(self.device)
         self.D = Discriminator(cfg.image_size, cfg.d_conv_dim, self.d_classes(cfg), cfg.d_repeat_num).to(self.device)
         self.nets = {"G": self.G, "D": self.D}
+        self.G_ema: nn.Module | None = None          # the moving average of G's weights, if cfg.ema_beta > 0
+        if cfg.ema_beta > 0:
+            self.G_ema = self.nets["G_ema"] = copy.deepcopy(self.G).requires_grad_(False)
         self.opts = {"G": torch.optim.Adam(self.G.parameters(), cfg.g_lr, betas=(cfg.beta1, cfg.beta2)),
                      "D": torch.optim.Adam(self.D.parameters(), cfg.d_lr, betas=(cfg.beta1, cfg.beta2))}
         decay = LinearDecay(cfg.num_iters, cfg.num_iters_decay, cfg.lr_update_step, cfg.lr_decay)
         self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, decay) for k, o in self.opts.items()}
         self.sample_ncol = 1 + cfg.c_dim
         self.extra_config: dict = {}      # settings the command line adds (data set, …), returned by `config()`
+
+    @property
+    def generator(self) -> nn.Module:
+        "The generator that translates: the moving average `G_ema` when the run keeps one (`ema_beta > 0`), else `G`."
+        return self.G if self.G_ema is None else self.G_ema
+
+    @property
+    def inference_nets(self) -> tuple[str, ...]:
+        "What a model-zoo entry stores (appendix 14): the trained `G`, and its moving average if the run keeps one."
+        return ("G",) if self.G_ema is None else ("G", "G_ema")
+
+    def optimize(self, loss: torch.Tensor, *names: str) -> None:
+        "The engine's optimisation step (appendix 12); a step of `G` also moves `G_ema` by $1 - \\beta$ of the way to `G`."
+        super().optimize(loss, *names)
+        if "G" in names and self.G_ema is not None:
+            moving_average(self.G, self.G_ema, self.cfg.ema_beta)
 
     @staticmethod
     def d_classes(cfg: V1Config) -> int:
@@ -377,14 +400,15 @@ class V1Task(Task):
 
     @torch.no_grad()
     def translate(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        "G(x, c) in inference mode (no gradients; instance statistics as in the official test)."
-        mode = self.G.training
-        self.G.eval()
+        "`generator`(x, c) in inference mode (no gradients; instance statistics as in the official test)."
+        G = self.generator
+        mode = G.training
+        G.eval()
         try:
             check_images(x, "V1Task.translate", values=True); check_labels(c, self.cfg.c_dim, "V1Task.translate", self.cfg.label_names)
-            return self.G(x.to(self.device), c.to(self.device))
+            return G(x.to(self.device), c.to(self.device))
         finally:
-            self.G.train(mode)
+            G.train(mode)
 
     def sample(self, batch: dict) -> torch.Tensor:
         "The official sample grid: each input image followed by its translations to every test target (`1 + c_dim` per row)."

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, IterableDataset
 
 from .core import image_grid, show_grid, check_images, check_labels
-from .engine import Task, preset_config, split_config
+from .engine import Task, moving_average, preset_config, split_config
 from .adain import Generator
 from .mapping import MappingNetwork
 from .style_encoder import Discriminator, StyleEncoder
@@ -27,12 +27,12 @@ _all_ = ["Generator", "MappingNetwork", "StyleEncoder", "Discriminator"]
 
 # %% auto #0
 __all__ = ['TOY_HAIR', 'adv_loss', 'r1_reg', 'style_reconstruction_loss', 'diversity_sensitive_loss', 'cycle_loss',
-           'compute_d_loss', 'compute_g_loss', 'he_init', 'moving_average', 'ReferencePool', 'ClassBalanced',
-           'V2Config', 'frozen', 'latent_grid', 'reference_grid', 'V2Translator', 'V2Task', 'default_config',
-           'make_task', 'factor_matches', 'distinct_per_group', 'evaluate_latent', 'evaluate_reference',
-           'evaluate_toyfaces', 'interpolate_styles', 'latent_view', 'interpolation_view', 'reference_view',
-           'pick_references', 'latent_explorer', 'interpolation_explorer', 'reference_picker',
-           'reference_grid_explorer', 'Generator', 'MappingNetwork', 'StyleEncoder', 'Discriminator']
+           'compute_d_loss', 'compute_g_loss', 'he_init', 'ReferencePool', 'ClassBalanced', 'V2Config', 'frozen',
+           'latent_grid', 'reference_grid', 'V2Translator', 'V2Task', 'default_config', 'make_task', 'factor_matches',
+           'distinct_per_group', 'evaluate_latent', 'evaluate_reference', 'evaluate_toyfaces', 'interpolate_styles',
+           'latent_view', 'interpolation_view', 'reference_view', 'pick_references', 'latent_explorer',
+           'interpolation_explorer', 'reference_picker', 'reference_grid_explorer', 'Generator', 'MappingNetwork',
+           'StyleEncoder', 'Discriminator']
 
 # %% ../nbs/07_diversity_loss.ipynb #8a2b82c1
 def adv_loss(logits: torch.Tensor, target: int) -> torch.Tensor:
@@ -123,12 +123,6 @@ def he_init(module: nn.Module) -> None:
         nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
         if module.bias is not None:
             nn.init.constant_(module.bias, 0)
-
-@torch.no_grad()
-def moving_average(model: nn.Module, model_ema: nn.Module, beta: float = 0.999) -> None:
-    "$\\theta_{ema} \\leftarrow \\beta\\,\\theta_{ema} + (1-\\beta)\\,\\theta$ for every parameter (same architecture), in place."
-    for p, p_ema in zip(model.parameters(), model_ema.parameters(), strict=True):
-        p_ema.copy_(torch.lerp(p, p_ema, beta))
 
 # %% ../nbs/07_diversity_loss.ipynb #5c62c172
 class ReferencePool:
@@ -369,6 +363,8 @@ class V2Translator:
 class V2Task(Task, V2Translator):
     "StarGAN v2 training for the shared engine: nets G, F, E, D and their EMA copies, four Adam optimisers, the diversity weight."
     no_compile = ("D",)                             # R1 differentiates D twice
+    inference_nets = ("G_ema", "F_ema", "E_ema")   # the moving averages, as the official nets_ema (appendix 14)
+
     def __init__(self, cfg: V2Config | None = None, device: torch.device | str = "cpu", extra_config: dict | None = None):
         super().__init__(device)
         self.cfg = cfg = cfg or V2Config.cpu()

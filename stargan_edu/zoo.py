@@ -16,19 +16,11 @@ from .core import get_device
 from .engine import Task, atomic_save, load_nets
 
 # %% auto #0
-__all__ = ['FORMAT', 'INFERENCE_NETS', 'TARGETS', 'zoo_dir', 'names', 'half_state', 'machine_description', 'save_entry',
-           'entry_path', 'read_entry', 'load', 'score', 'score_changes', 'summary', 'summary_markdown', 'check_targets',
-           'preview']
+__all__ = ['FORMAT', 'TARGETS', 'zoo_dir', 'names', 'half_state', 'machine_description', 'save_entry', 'entry_path', 'read_entry',
+           'load', 'score', 'score_changes', 'summary', 'summary_markdown', 'check_targets', 'preview']
 
 # %% ../nbs/14_zoo.ipynb #2db5dedd
 FORMAT = "stargan_edu.zoo/1"   # the `format` field of every entry; a new layout gets a new number
-
-INFERENCE_NETS: dict[str, tuple[str, ...]] = {
-    "v1": ("G",),                              # G(x, c)
-    "v1-joint": ("G",),                        # G(x, [c1, c2, mask])
-    "cyclegan": ("G", "F"),                    # G: X → Y and F: Y → X
-    "v2": ("G_ema", "F_ema", "E_ema"),         # the moving averages, as the official nets_ema
-}
 
 def zoo_dir() -> Path:
     "Where the entries shipped with the package live: `stargan_edu/assets/zoo/<name>.pt`."
@@ -70,18 +62,18 @@ def machine_description(device: str | torch.device = "cpu") -> str:
 def save_entry(task: Task, path: str | Path, command: str, scores: dict | None = None, *, half: bool = True,
                score_n: int | None = None, score_seed: int | None = None, steps: int | None = None,
                train_seconds: float | None = None, machine: str | None = None, info: dict | None = None) -> Path:
-    """Write the zoo entry of the trained `task` to `path` (`<name>.pt`): its inference networks (`INFERENCE_NETS`;
+    """Write the zoo entry of the trained `task` to `path` (`<name>.pt`): its inference networks (`task.inference_nets`;
     `float16` if `half`), its `config()`, label names and kind, the `command` that trained it, its oracle `scores`
     (measured on `score_n` faces per attribute with `score_seed`) and `info` about its training."""
     cfg = _plain(task.config())
     model = cfg.get("model")
-    if model not in INFERENCE_NETS:
-        raise ValueError(f"no zoo format for model {model!r}: expected a task of one of {sorted(INFERENCE_NETS)}")
+    if not task.inference_nets:
+        raise ValueError(f"no zoo format for {type(task).__name__} (model {model!r}): it names no inference_nets to store")
     if "label_names" not in cfg:
         raise ValueError("the task's config() has no label_names: train it with the command line or set them as a run does")
     path = Path(path)
     nets = {}
-    for k in INFERENCE_NETS[model]:
+    for k in task.inference_nets:
         state = task.nets[k].state_dict()
         nets[k] = half_state(state) if half else {n: v.detach().cpu().contiguous() for n, v in state.items()}
     entry = {"format": FORMAT, "name": path.stem, "model": model, "config": cfg,
@@ -129,11 +121,12 @@ def load(name_or_path: str | Path, device: str | torch.device | None = None) -> 
     from stargan_edu.cli import model_module          # the command line's table of models (appendix 13)
     entry = read_entry(name_or_path)
     model = entry["model"]
-    if model not in INFERENCE_NETS:
-        raise ValueError(f"zoo entry {entry.get('name')!r} is of model {model!r}, which this version cannot load "
-                         f"(it knows {sorted(INFERENCE_NETS)})")
-    task = model_module(model).make_task(entry["config"], get_device(device))
-    load_nets({k: task.nets[k] for k in INFERENCE_NETS[model]}, entry["nets"], source=f"zoo entry {entry['name']!r}")
+    try:
+        module = model_module(model)
+    except ValueError as e:
+        raise ValueError(f"zoo entry {entry.get('name')!r} is of model {model!r}, which this version cannot load: {e}") from None
+    task = module.make_task(entry["config"], get_device(device))
+    load_nets({k: task.nets[k] for k in task.inference_nets}, entry["nets"], source=f"zoo entry {entry['name']!r}")
     task.eval()
     for k in ("name", "command", "scores", "label_names", "label_kind", "info"):
         setattr(task, k, entry[k])
