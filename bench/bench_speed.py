@@ -1,10 +1,10 @@
 """Training speed of StarGAN v1 and v2: iterations/s, images/s and peak memory per configuration, device and speed
 setting, on random data (the data loader is left out). Writes one JSON record with the machine to bench/speed/.
 
-usage: python bench/bench_speed.py [--configs v1-toyfaces,v2-toyfaces,v1-paper,v2-afhq] [--devices cpu,cuda]
+usage: python bench/bench_speed.py [--configs v1-toyfaces,v2-toyfaces,v1-toyfaces-gpu,v2-toyfaces-gpu,v1-paper,v2-afhq] [--devices cpu,cuda]
                                    [--settings fp32,bf16,channels_last,compile,fused_adam,all] [--iters 40] [--warmup 10]
 Paper configurations: StarGAN v1 CelebA (128 px, batch 16, n_critic 5), StarGAN v2 AFHQ (256 px, batch 8, 3 domains).
-Toy Faces presets: V1Config.cpu() and V2Config.cpu() (32 px). By default the paper configurations run on GPUs only
+Toy Faces presets: V1Config.cpu() and V2Config.cpu() (32 px); `-gpu`: their GPU presets (V1Config.gpu(), V2Config.gpu()). By default the paper configurations run on GPUs only
 (on a CPU one v2 iteration at 256 px takes minutes); a device that is not there is reported and skipped.
 """
 import argparse
@@ -32,14 +32,14 @@ def make(config: str, device: torch.device):
     "A task and a function that returns one random batch for configuration `config`."
     if config.startswith("v1"):
         from stargan_edu.v1 import V1Config, V1Task
-        cfg = V1Config.paper() if config == "v1-paper" else V1Config.cpu()
+        cfg = {"v1-paper": V1Config.paper, "v1-toyfaces-gpu": V1Config.gpu}.get(config, V1Config.cpu)()
         task = V1Task(cfg, device)
         def batch():
             return {"image": torch.rand(cfg.batch_size, 3, cfg.image_size, cfg.image_size, device=device) * 2 - 1,
                     "label": torch.randint(0, 2, (cfg.batch_size, cfg.c_dim), device=device).float()}
     else:
         from stargan_edu.v2 import V2Config, V2Task
-        cfg = V2Config.paper_afhq() if config == "v2-afhq" else V2Config.cpu()
+        cfg = {"v2-afhq": V2Config.paper_afhq, "v2-toyfaces-gpu": V2Config.gpu}.get(config, V2Config.cpu)()
         task = V2Task(cfg, device)
         def batch():
             y = torch.randint(0, cfg.num_domains, (cfg.batch_size,), device=device)
