@@ -3,6 +3,7 @@ setting, on random data (the data loader is left out). Writes one JSON record wi
 
 usage: python bench/bench_speed.py [--configs v1-toyfaces,v2-toyfaces,v1-toyfaces-gpu,v2-toyfaces-gpu,v1-paper,v2-afhq] [--devices cpu,cuda]
                                    [--settings fp32,bf16,channels_last,compile,fused_adam,all] [--iters 40] [--warmup 10]
+       python bench/bench_speed.py --table bench/speed/*.json     # the README's table from the records
 Paper configurations: StarGAN v1 CelebA (128 px, batch 16, n_critic 5), StarGAN v2 AFHQ (256 px, batch 8, 3 domains).
 Toy Faces presets: V1Config.cpu() and V2Config.cpu() (32 px); `-gpu`: their GPU presets (V1Config.gpu(), V2Config.gpu()). By default the paper configurations run on GPUs only
 (on a CPU one v2 iteration at 256 px takes minutes); a device that is not there is reported and skipped.
@@ -89,7 +90,29 @@ def machine() -> dict:
     return m
 
 
+def table(paths: list[str]) -> str:
+    "Markdown: for each speed record of `paths`, a line naming its date and machine, then a table of its rows."
+    out = []
+    for p in paths:
+        rec = json.loads(Path(p).read_text())
+        m = rec["machine"]
+        cpu = f"{m['platform'].split('-')[0]} CPU, {m['cpu_count']} cores, {m['torch_threads']} threads"
+        out += [f"*{rec['date']}: {(m.get('gpus') or [cpu])[0]}, torch {m['torch']} (`{Path(p).name}`)*", "",
+                "| configuration | device | setting | batch | ms / iteration | iterations / s | images / s | peak memory |",
+                "|---|---|---|---|---|---|---|---|"]
+        for r in rec["rows"]:
+            if "error" in r: continue
+            mem = f"{r['peak_memory_gib']} GiB" if "peak_memory_gib" in r else "–"
+            out.append(f"| {r['config']} | {r['device']} | {r['setting']} | {r['batch_size']} | {r['ms_per_iter']:.0f} | "
+                       f"{r['iters_per_second']:.2f} | {r['images_per_second']:.1f} | {mem} |")
+        out += [f"| *not measured* | {s} |||||||" for s in rec.get("skipped", [])[-2:]] + [""]
+    return "\n".join(out)
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--table"]:            # python bench/bench_speed.py --table bench/speed/*.json
+        print(table(sys.argv[2:]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--configs", default="v1-toyfaces,v2-toyfaces,v1-paper,v2-afhq")
     ap.add_argument("--devices", default="cpu,cuda,mps")
