@@ -2,12 +2,15 @@
 chapter 07 reads and checks its numbers against, from the latest `bench/v2_ablation.py` record of each named run
 in bench/results.jsonl.
 
-    PYTHONPATH=. .venv/bin/python bench/make_v2_study.py NAME=RUN[:KEY=VALUE,...] [NAME=RUN ...]
+    PYTHONPATH=. .venv/bin/python bench/make_v2_study.py NAME=RUN[:KEY=VALUE,...] [NAME=RUN@BETA ...]
+    PYTHONPATH=. .venv/bin/python bench/make_v2_study.py @bench/v2_study.args     # the shipped record (one pair a line)
 
 NAME is what the chapter calls the recipe (e.g. `preset`, `residual`), RUN the run folder's name in the records.
 A record's `settings` say how its run differed from the CPU preset *of its day*; when the preset has changed since,
 `:KEY=VALUE,...` adds what the run had that today's preset does not (e.g. `lambda_cyc_1=final30:lambda_cyc=1.0` for a
 run from before λ_cyc = 4 became the preset's). The shipped `settings` are then the differences from today's preset.
+`NAME=RUN@BETA` takes one average of a `bench/v2_ema_study.py` record instead (BETA as the record names it, or `raw`
+for the networks without an average): its row has the summary scores only, and `settings` {"ema_beta": BETA}.
 """
 import argparse
 import json
@@ -17,8 +20,23 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "stargan_edu" / "assets" / "bench" / "v2_study.json"
 
 
+def ema_row(rows: list[dict], run: str, beta: str) -> dict:
+    "One average (`beta`, or 'raw') of the latest `v2_ema` record of `run`, in the shape of a study row (no per-factor scores)."
+    recs = [r for r in rows if r.get("bench") == "v2_ema" and r["run"] == run]
+    if not recs: raise SystemExit(f"no v2_ema record of run {run!r} in bench/results.jsonl")
+    by = recs[-1]["by_beta"]
+    key = next((k for k in by if k.split()[0] == beta), None)
+    if key is None: raise SystemExit(f"run {run!r} has no average {beta!r}; it has {list(by)}")
+    b = by[key]
+    return {"bench": "v2_ema", "date": recs[-1]["date"], "run": run, "steps": recs[-1]["steps"],
+            "settings": {"ema_beta": beta if beta == "raw" else float(beta)},
+            "latent": {k: b[k] for k in ("target", "content", "distinct_styles")},
+            "reference": {"target": b["ref_target"], "style_from_reference": b["style_from_reference"],
+                          "content_from_source": b["content_from_source"], "from_reference": {}}}
+
+
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], fromfile_prefix_chars="@")
     p.add_argument("runs", nargs="+", help="NAME=RUN pairs, in the order the chapter shows them")
     args = p.parse_args()
     rows = [json.loads(l) for l in (ROOT / "bench" / "results.jsonl").read_text().splitlines() if l.strip()]
@@ -27,6 +45,9 @@ def main() -> None:
     study = {}
     for pair in args.runs:
         name, run = pair.split("=", 1)
+        if "@" in run:
+            study[name] = ema_row(rows, *run.split("@", 1))
+            continue
         run, _, extra = run.partition(":")
         recs = [r for r in rows if r.get("bench") == "v2_ablation" and r["run"] == run]
         if not recs: raise SystemExit(f"no v2_ablation record of run {run!r} in bench/results.jsonl")
