@@ -20,15 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "stargan_edu" / "assets" / "bench" / "v2_study.json"
 
 
+def latest(rows: list[dict], bench: str, run: str) -> dict:
+    "The latest record of `bench` for run `run` in bench/results.jsonl's `rows`."
+    recs = [r for r in rows if r.get("bench") == bench and r["run"] == run]
+    if not recs: raise SystemExit(f"no {bench} record of run {run!r} in bench/results.jsonl")
+    return recs[-1]
+
+
 def ema_row(rows: list[dict], run: str, beta: str) -> dict:
     "One average (`beta`, or 'raw') of the latest `v2_ema` record of `run`, in the shape of a study row (no per-factor scores)."
-    recs = [r for r in rows if r.get("bench") == "v2_ema" and r["run"] == run]
-    if not recs: raise SystemExit(f"no v2_ema record of run {run!r} in bench/results.jsonl")
-    by = recs[-1]["by_beta"]
+    rec = latest(rows, "v2_ema", run)
+    by = rec["by_beta"]
     key = next((k for k in by if k.split()[0] == beta), None)
     if key is None: raise SystemExit(f"run {run!r} has no average {beta!r}; it has {list(by)}")
     b = by[key]
-    return {"bench": "v2_ema", "date": recs[-1]["date"], "run": run, "steps": recs[-1]["steps"],
+    return {"bench": "v2_ema", "date": rec["date"], "run": run, "steps": rec["steps"],
             "settings": {"ema_beta": beta if beta == "raw" else float(beta)},
             "latent": {k: b[k] for k in ("target", "content", "distinct_styles")},
             "reference": {"target": b["ref_target"], "style_from_reference": b["style_from_reference"],
@@ -49,9 +55,7 @@ def main() -> None:
             study[name] = ema_row(rows, *run.split("@", 1))
             continue
         run, _, extra = run.partition(":")
-        recs = [r for r in rows if r.get("bench") == "v2_ablation" and r["run"] == run]
-        if not recs: raise SystemExit(f"no v2_ablation record of run {run!r} in bench/results.jsonl")
-        rec = dict(recs[-1])
+        rec = dict(latest(rows, "v2_ablation", run))
         then = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in extra.split(",") if kv)}
         rec["settings"] = {k: v for k, v in {**rec["settings"], **then}.items() if preset.get(k) != v}
         study[name] = rec
