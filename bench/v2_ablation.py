@@ -6,7 +6,8 @@ Each run folder was trained with `stargan-edu train --model v2 --data toyfaces -
 [--set k=v ...]`; its `config.json` says which settings differ from the CPU preset of this checkout. Every run is
 scored from its last checkpoint on the faces of the zoo records (100 sources, 30 references, 10 latent codes,
 seed 12345) by the shipped oracle; one record per run is appended to bench/results.jsonl with the latent-guided
-scores (target, content kept, distinct styles, which style factors vary with z) and the reference-guided ones (which
+scores (target, content kept, distinct styles, which style factors vary with z, how far one code sets each of
+them across sources, how often they stay the source's) and the reference-guided ones (which
 factors come from the reference and which from the source).
 """
 import argparse
@@ -47,7 +48,8 @@ def score(run: Path, note: str = "", whole_image_masks: bool = False) -> dict:
     return {"bench": "v2_ablation", "date": time.strftime("%Y-%m-%d %H:%M"), "run": run.name, "note": note,
             "settings": differs(cfg), "steps": metrics.get("steps"), "train_seconds": metrics.get("train_seconds"),
             "latent": {"target": round(lat["target_accuracy"], 3), "content": round(lat["content_preservation"], 3),
-                       "distinct_styles": round(lat["distinct_styles"], 2), "style_varies": r3(lat["style_varies"])},
+                       "distinct_styles": round(lat["distinct_styles"], 2), "style_varies": r3(lat["style_varies"]),
+                       "style_set_by_code": r3(lat["style_set_by_code"]), "style_from_source": r3(lat["style_from_source"])},
             "reference": {"target": round(ref["target_accuracy"], 3), "style_from_reference": round(ref["style_from_reference"], 3),
                           "content_from_source": round(ref["content_from_source"], 3),
                           "from_reference": r3(ref["from_reference"]), "from_source": r3(ref["from_source"])}}

@@ -29,10 +29,10 @@ _all_ = ["Generator", "MappingNetwork", "StyleEncoder", "Discriminator"]
 __all__ = ['TOY_HAIR', 'adv_loss', 'r1_reg', 'style_reconstruction_loss', 'diversity_sensitive_loss', 'cycle_loss',
            'compute_d_loss', 'compute_g_loss', 'he_init', 'ReferencePool', 'ClassBalanced', 'V2Config', 'frozen',
            'latent_grid', 'reference_grid', 'V2Translator', 'V2Task', 'default_config', 'make_task', 'factor_matches',
-           'distinct_per_group', 'evaluate_latent', 'evaluate_reference', 'evaluate_toyfaces', 'interpolate_styles',
-           'latent_view', 'interpolation_view', 'reference_view', 'pick_references', 'latent_explorer',
-           'interpolation_explorer', 'reference_picker', 'reference_grid_explorer', 'Generator', 'MappingNetwork',
-           'StyleEncoder', 'Discriminator']
+           'distinct_per_group', 'shared_by_sources', 'evaluate_latent', 'evaluate_reference', 'evaluate_toyfaces',
+           'interpolate_styles', 'latent_view', 'interpolation_view', 'reference_view', 'pick_references',
+           'latent_explorer', 'interpolation_explorer', 'reference_picker', 'reference_grid_explorer', 'Generator',
+           'MappingNetwork', 'StyleEncoder', 'Discriminator']
 
 # %% ../nbs/07_diversity_loss.ipynb #8a2b82c1
 def adv_loss(logits: torch.Tensor, target: int) -> torch.Tensor:
@@ -503,6 +503,26 @@ def distinct_per_group(pred: dict[str, torch.Tensor], names: Sequence[str], grou
         raise ValueError(f"{len(codes)} predictions do not split into groups of {group}")
     return torch.tensor([len({tuple(r) for r in g.tolist()}) for g in codes.view(-1, group, len(names))])
 
+def shared_by_sources(pred: dict[str, torch.Tensor], names: Sequence[str], group: int,
+                      tolerance: dict[str, float] | None = None) -> torch.Tensor:
+    """`[group, len(names)]`: for predictions grouped by source (`group` consecutive ones per source, one per code),
+    the share of the sources whose output under code j takes the most common value of each factor among them
+    (a continuous factor: within `tolerance[name]` of the median). 1 means the code alone sets the factor."""
+    tolerance = tolerance or {}
+    cols = []
+    for k in names:
+        v = pred[k].cpu()
+        if len(v) % group:
+            raise ValueError(f"{len(v)} predictions do not split into groups of {group}")
+        v = v.view(-1, group)                                                     # [sources, codes]
+        if v.dtype.is_floating_point:
+            if k not in tolerance:
+                raise ValueError(f"factor {k!r} is continuous: give its tolerance in `tolerance`")
+            cols.append(((v - v.median(0).values).abs() <= tolerance[k]).float().mean(0))
+        else:
+            cols.append((v == v.mode(0).values).float().mean(0))
+    return torch.stack(cols, 1)
+
 # %% ../nbs/07_diversity_loss.ipynb #f90912b5
 def _oracle_batches(oracle, images: torch.Tensor, batch_size: int = 500) -> dict[str, torch.Tensor]:
     return oracle.predict(images.detach().float().cpu(), batch_size=batch_size)
@@ -517,11 +537,13 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
     """Latent-guided synthesis scored by the oracle: each source into every other domain with the same `n_z` latent codes.
     `target_accuracy` (the oracle reads the target domain), `content_preservation` (the `content` factors kept),
     `distinct_styles` (mean number of distinct `style` combinations among the `n_z` outputs of one source and domain),
-    `style_varies[k]` (how often factor k takes more than one value among them), `content_per_factor` (each content
+    `style_varies[k]` (how often factor k takes more than one value among them), `style_set_by_code[k]` (under one
+    code and domain, the share of the sources whose factor k takes the most common value: how far the code alone sets
+    it), `style_from_source[k]` (how often factor k keeps the source's value), `content_per_factor` (each content
     factor's preservation) and `lpips` if `lpips_fn(a, b)` is given."""
     z = torch.randn(n_z, task.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
     src_dom = factors[domain_factor].long().cpu()
-    hits, kept, distinct, varies, lp = [], [], [], {k: [] for k in style}, []
+    hits, kept, distinct, varies, lp, set_by, from_src = [], [], [], {k: [] for k in style}, [], [], []
     for d in range(task.cfg.num_domains):
         idx = torch.nonzero(src_dom != d).flatten()
         if len(idx) == 0: continue
@@ -534,6 +556,9 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
         distinct.append(distinct_per_group(pred, style, n_z).float())
         for k in style:
             varies[k].append((distinct_per_group(pred, [k], n_z) > 1).float())
+        set_by.append(shared_by_sources(pred, style, n_z, tolerance) * len(idx))              # weighted by sources
+        from_src.append(factor_matches(pred, {k: factors[k][idx].repeat_interleave(n_z) for k in style}, style,
+                                       tolerance).float())
         if lpips_fn is not None:
             pairs = [(a, b) for a in range(n_z) for b in range(a + 1, n_z)]
             lp.append(torch.stack([lpips_fn(outs[:, a], outs[:, b]).flatten() for a, b in pairs]).mean(0))
@@ -541,7 +566,9 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
            "content_preservation": torch.cat(kept).mean().item(),
            "content_per_factor": dict(zip(content, torch.cat(kept).mean(0).tolist())),
            "distinct_styles": torch.cat(distinct).mean().item(), "n_z": n_z,
-           "style_varies": {k: torch.cat(v).mean().item() for k, v in varies.items()}}
+           "style_varies": {k: torch.cat(v).mean().item() for k, v in varies.items()},
+           "style_set_by_code": dict(zip(style, (torch.cat(set_by).sum(0) / sum(len(h) for h in hits)).tolist())),
+           "style_from_source": dict(zip(style, torch.cat(from_src).mean(0).tolist()))}
     if lp: res["lpips"] = torch.cat(lp).mean().item()
     return res
 
