@@ -25,16 +25,16 @@ from .core import tensor_to_pil, to_uint8
 __all__ = ['ATTRS', 'EXPRESSIONS', 'HAIR_COLORS', 'RENDERER_VERSION', 'FACTORS', 'FACTOR_NAMES', 'CATEGORICAL', 'CONTINUOUS',
            'HAIR_RGB', 'SKIN_RGB', 'BACKGROUND_RGB', 'LIP_RGB', 'GLASSES_RGB', 'PUPIL_RGB', 'EXPRESSION_SHAPES',
            'LABEL_SETS', 'CELEBA_COLUMNS', 'ORACLE_ARCHS', 'READERS', 'ATTR_FACTORS', 'PRESERVATION_TOLERANCE',
-           'REFERENCE_TRANSLATORS', 'Factor', 'factor_table', 'sample_factors', 'check_factors', 'subset_factors',
-           'face_coords', 'sd_ellipse', 'sd_circle', 'sd_segment', 'sd_arc', 'coverage', 'render', 'attrs_from_factors',
-           'factors_with_attrs', 'expression_onehot', 'factors_with_expression', 'labels_from_factors',
-           'attribute_targets', 'attribute_edit_grid', 'ToyFaces', 'write_celeba_layout', 'write_folder_layout',
-           'resize_images', 'Oracle', 'oracle_loss', 'box_blur', 'degrade', 'train_oracle', 'evaluate_oracle',
-           'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle', 'factor_agreement',
-           'score_translation', 'ScoringJob', 'translate_in_batches', 'score_jobs', 'summarise_jobs', 'scorecard',
-           'evaluate_jobs', 'attribute_jobs', 'expression_jobs', 'hair_level', 'hair_jobs',
-           'evaluate_attribute_translation', 'evaluate_expression_translation', 'evaluate_hair_translation',
-           'label_scorecard', 'face_with', 'describe_face', 'factor_explorer']
+           'REFERENCE_TRANSLATORS', 'PIXEL_SCORES', 'Factor', 'factor_table', 'sample_factors', 'check_factors',
+           'subset_factors', 'face_coords', 'sd_ellipse', 'sd_circle', 'sd_segment', 'sd_arc', 'coverage', 'render',
+           'attrs_from_factors', 'factors_with_attrs', 'expression_onehot', 'factors_with_expression',
+           'labels_from_factors', 'attribute_targets', 'attribute_edit_grid', 'ToyFaces', 'write_celeba_layout',
+           'write_folder_layout', 'resize_images', 'Oracle', 'oracle_loss', 'box_blur', 'degrade', 'train_oracle',
+           'evaluate_oracle', 'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle',
+           'factor_agreement', 'score_translation', 'ScoringJob', 'translate_in_batches', 'pixel_scores', 'score_jobs',
+           'summarise_jobs', 'scorecard', 'evaluate_jobs', 'attribute_jobs', 'expression_jobs', 'hair_level',
+           'hair_jobs', 'evaluate_attribute_translation', 'evaluate_expression_translation',
+           'evaluate_hair_translation', 'label_scorecard', 'face_with', 'describe_face', 'factor_explorer']
 
 # %% ../nbs/00_toyfaces.ipynb #ba685535
 ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
@@ -683,39 +683,64 @@ def translate_in_batches(translate: Callable, images: torch.Tensor, labels: torc
             outs.append(yb.detach().float().cpu())
     return torch.cat(outs) if outs else images[:0]
 
+def pixel_scores(fakes: torch.Tensor, sources: torch.Tensor, exact: torch.Tensor, threshold: float = 0.05) -> dict[str, float]:
+    """Scores no classifier reads, from the exact translations `exact` (the ideal renderer's) of `sources`. The region R
+    to change holds the pixels where `exact` differs from `sources` by more than `threshold` in some channel
+    ([-1, 1] units). `pixel_change`: the share of the asked-for change made there, 1 − Σ_R|fake − exact| / Σ_R|source −
+    exact| (1 exact, 0 for a translator that changes nothing, negative if it moves away). `pixel_kept_error`: the mean
+    |fake − source| outside R (0 when the rest is left alone). NaN where there is nothing to measure."""
+    if not fakes.shape == sources.shape == exact.shape:
+        raise ValueError(f"fakes {list(fakes.shape)}, sources {list(sources.shape)} and exact translations "
+                         f"{list(exact.shape)} must have the same shape")
+    fakes, sources, exact = fakes.float(), sources.float(), exact.float()
+    region = ((exact - sources).abs().amax(1, keepdim=True) > threshold).expand_as(sources)
+    asked = (sources - exact).abs()[region].sum()
+    change = 1 - (fakes - exact).abs()[region].sum() / asked if asked > 0 else torch.tensor(float("nan"))
+    kept = (fakes - sources).abs()[~region].mean() if (~region).any() else torch.tensor(float("nan"))
+    return {"pixel_change": change.item(), "pixel_kept_error": kept.item()}
+
 def score_jobs(translate: Callable | None, oracle: Oracle, factors: dict, images: torch.Tensor, jobs: list[ScoringJob],
                batch_size: int = 50, references: bool = True) -> dict[str, dict[str, dict]]:
     """The scores of every job by every translator, `{translator: {job name: {target_accuracy, preservation, n,
-    per_factor}}}`. Translator `'model'` is `translate(x, c)` (skipped if None); with `references`, also the
-    `REFERENCE_TRANSLATORS`: the ideal renderer (draws the target factors exactly) and its images blurred by a 3×3 box,
-    which tell blur apart from a lost factor. `images` are the rendered `factors`."""
+    per_factor, pixel_change, pixel_kept_error}}}`. Translator `'model'` is `translate(x, c)` (skipped if None); with
+    `references`, also the `REFERENCE_TRANSLATORS`: the ideal renderer (draws the target factors exactly) and its images
+    blurred by a 3×3 box, which tell blur apart from a lost factor. The pixel scores (`pixel_scores`) compare each
+    translation with the ideal renderer's. `images` are the rendered `factors`."""
     names = (["model"] if translate is not None else []) + (list(REFERENCE_TRANSLATORS) if references else [])
     per: dict[str, dict] = {t: {} for t in names}
     for job in jobs:
         idx = job.keep.nonzero().flatten()
         src, tgt = subset_factors(factors, idx), subset_factors(job.target, idx)
         fakes = {}
+        ideal = render(tgt, images.shape[-1]) if len(idx) else images[:0]
         if translate is not None:
             fakes["model"] = translate_in_batches(translate, images[idx], job.labels[idx], batch_size)
         if references:
-            ideal = render(tgt, images.shape[-1]) if len(idx) else images[:0]
             fakes.update(zip(REFERENCE_TRANSLATORS, (ideal, box_blur(ideal, 3))))
         for t, x in fakes.items():
             s = score_translation(oracle, src, x, tgt, job.changed, job.kept)
             per[t][job.name] = {"target_accuracy": s["target_accuracy"], "preservation": s["preservation"],
-                                "n": len(idx), "per_factor": s["per_factor_preservation"]}
+                                "n": len(idx), "per_factor": s["per_factor_preservation"],
+                                **pixel_scores(x, images[idx], ideal)}
     return per
+
+PIXEL_SCORES = ("pixel_change", "pixel_kept_error")
 
 def summarise_jobs(per: dict[str, dict]) -> dict:
     """`oracle_target_accuracy` and `oracle_preservation`: means over the jobs of `per` (each job counts once);
-    `preservation_per_factor`: each kept factor's preservation, averaged over the jobs that keep it."""
+    `preservation_per_factor`: each kept factor's preservation, averaged over the jobs that keep it; the
+    `PIXEL_SCORES`: means over the jobs that have them."""
     kept: dict[str, list[float]] = {}      # factor → its preservation in every job that keeps it
     for p in per.values():
         for k, v in p["per_factor"].items():
             if v == v: kept.setdefault(k, []).append(v)     # skip NaN: a job with no images
-    return {"oracle_target_accuracy": sum(p["target_accuracy"] for p in per.values()) / len(per),
-            "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
-            "preservation_per_factor": {k: sum(v) / len(v) for k, v in kept.items()}}
+    out = {"oracle_target_accuracy": sum(p["target_accuracy"] for p in per.values()) / len(per),
+           "oracle_preservation": sum(p["preservation"] for p in per.values()) / len(per),
+           "preservation_per_factor": {k: sum(v) / len(v) for k, v in kept.items()}}
+    for k in PIXEL_SCORES:
+        vals = [v for v in (p.get(k, float("nan")) for p in per.values()) if v == v]
+        if vals: out[k] = sum(vals) / len(vals)
+    return out
 
 def scorecard(per: dict[str, dict[str, dict]], jobs: list[str] | None = None, per_key: str = "per_attribute") -> dict:
     """The scorecard of `score_jobs` results (of the jobs named `jobs`, default all): the model's summary

@@ -17,13 +17,14 @@ from torch import nn
 from .core import show_grid, check_images, check_labels
 from .engine import LinearDecay, Task, moving_average, preset_config, split_config   # the lr schedule and the weight average (appendix 12)
 from .cyclegan import reconstruction_loss   # chapter 01's cycle-consistency loss: the same L1
-from .toyfaces import FACTORS, attribute_targets, attrs_from_factors, label_scorecard, render, sample_factors
+from .toyfaces import (FACTORS, attribute_jobs, attribute_targets, attrs_from_factors, box_blur, label_scorecard,
+    pixel_scores, render, sample_factors, subset_factors, translate_in_batches)
 
 # %% auto #0
 __all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
            'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'discriminator_loss',
-           'generator_loss', 'background_swap', 'V1Config', 'create_test_labels', 'V1Task', 'default_config',
-           'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
+           'generator_loss', 'background_swap', 'long_hair_recolour', 'V1Config', 'create_test_labels', 'V1Task',
+           'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
 
 # %% ../nbs/02_v1_losses.ipynb #a95b1b7c
 class InstanceNorm2dIS(nn.InstanceNorm2d):
@@ -225,6 +226,26 @@ def background_swap(translate, oracle: nn.Module, n: int = 400, seed: int = 999,
     table = torch.zeros(FACTORS["background"].n_levels, FACTORS["background"].n_levels, dtype=torch.long)
     for a, b in zip(f["background"].tolist(), read.tolist()): table[a, b] += 1
     return table, (back.cpu() == f["background"]).float().mean().item()
+
+# %% ../nbs/02_v1_losses.ipynb #d83743e4
+@torch.no_grad()
+def long_hair_recolour(translate, oracle: nn.Module, n: int = 400, seed: int = 12345, size: int = 32) -> tuple[dict, dict]:
+    """`translate(x, c)` asked for black hair on the faces of `n` held-out Toy Faces (`seed`) that are not black-haired,
+    split into the long-blond ones and the others. Scores per group: `n`, how often `oracle` reads black hair, the
+    pixel change made (chapter 00's `pixel_scores`) and the blurred ideal's; and the images (`sources`, `fakes`,
+    `exact`) with the mask `long_blond`."""
+    f = sample_factors(n, seed=seed)
+    job = attribute_jobs(f)[0]                                           # Black_Hair
+    idx = job.keep.nonzero().flatten()
+    src, exact = render(f, size)[idx], render(subset_factors(job.target, idx), size)
+    fake = translate_in_batches(translate, src, job.labels[idx])
+    long_blond = (f["hair_shape"][idx] == 1) & (f["hair"][idx] == 1)    # hair_shape 1 is long, hair 1 blond
+    read_black = oracle.predict(fake)["hair"].cpu() == 0
+    scores = {name: {"n": int(m.sum()), "oracle reads black": read_black[m].float().mean().item(),
+                     "pixel change": pixel_scores(fake[m], src[m], exact[m])["pixel_change"],
+                     "blurred ideal": pixel_scores(box_blur(exact[m], 3), src[m], exact[m])["pixel_change"]}
+              for name, m in (("long blond hair", long_blond), ("every other face", ~long_blond))}
+    return scores, {"sources": src, "fakes": fake, "exact": exact, "long_blond": long_blond}
 
 # %% ../nbs/02_v1_losses.ipynb #aff36232
 CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]

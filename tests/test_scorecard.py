@@ -44,6 +44,19 @@ def test_every_model_has_the_same_fields(cards):
             assert card["references"][r]["oracle_preservation"] >= 0.95, (name, r, card["references"][r])
 
 
+def test_pixel_scores_beside_the_oracle(cards):
+    # label-conditioned models have an exact translation: their cards compare pixels with it; the ideal renderer's
+    # own pixel scores are the exact ones, and the blurred ideal's lie in between (v2's style is drawn: references only)
+    for name, card in cards.items():
+        ideal, blurred = card["references"]["ideal"], card["references"]["ideal_blur3"]
+        assert abs(ideal["pixel_change"] - 1) < 1e-3 and ideal["pixel_kept_error"] < 1e-3, (name, ideal)
+        assert 0 < blurred["pixel_change"] < 1 and blurred["pixel_kept_error"] > 0, (name, blurred)
+        assert ("pixel_change" in card) == (name != "v2"), name
+    for name in ("v1", "v1-hair"):                   # an untrained residual G is the identity: no change, nothing moved
+        assert abs(cards[name]["pixel_change"]) < 0.01 and cards[name]["pixel_kept_error"] < 0.01, (name, cards[name])
+    assert cards["cyclegan"]["pixel_kept_error"] > 0.1  # an untrained direct G paints over the whole face
+
+
 def test_preservation_counts_the_factors_a_model_is_meant_to_keep(cards):
     assert set(cards["v1"]["preservation_per_factor"]) == set(FACTOR_NAMES)          # each kept by some attribute job
     assert set(cards["cyclegan"]["preservation_per_factor"]) == set(FACTOR_NAMES) - {"hair"}
