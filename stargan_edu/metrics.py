@@ -403,9 +403,10 @@ def hair_scorecard(translate: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     """Oracle scores of a Toy Faces hair-colour translator `translate(x [B,3,size,size], c [B,3]) -> images` (`c` one-hot
     over `toyfaces.HAIR_COLORS`): `n` fresh faces of each source colour, translated `n_z` times each (seeded calls) into
     the target colour. Returns the means over `pairs` of `target_accuracy`, `preservation` (all other factors),
-    `content_preservation`, `distinct_styles` (per source, among its `n_z` outputs) and `fid_oracle`, and `per_pair`."""
-    from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, factor_agreement, render, sample_factors, score_translation,
-                                      translate_in_batches)
+    `content_preservation`, `distinct_styles` (per source, among its `n_z` outputs), `fid_oracle` and chapter 00's
+    pixel scores of the first call against the exact translation (`pixel_change`, `pixel_kept_error`), and `per_pair`."""
+    from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, factor_agreement, pixel_scores, render, sample_factors,
+                                      score_translation, translate_in_batches)
     from stargan_edu.v2 import distinct_per_group
     unknown = [d for p in pairs for d in p if d not in HAIR_COLORS]
     if unknown or any(len(p) != 2 or p[0] == p[1] for p in pairs):
@@ -434,7 +435,8 @@ def hair_scorecard(translate: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
             "target_accuracy": sc["target_accuracy"], "preservation": sc["preservation"],
             "content_preservation": factor_agreement(pred, rep, content).float().mean().item(),
             "distinct_styles": distinct_per_group(pred, style, n_z).float().mean().item(),
-            "fid_oracle": fid_from_features(extract_features(feats, outs[0]), extract_features(feats, real))}
+            "fid_oracle": fid_from_features(extract_features(feats, outs[0]), extract_features(feats, real)),
+            **pixel_scores(outs[0], x, render({**src, "hair": torch.full_like(src["hair"], ti)}, size))}
     out = {k: float(np.mean([p[k] for p in per.values()])) for k in next(iter(per.values()))}
     return {**out, "n": n, "n_z": n_z, "per_pair": per}
 
