@@ -7,11 +7,14 @@ and checks its numbers against, from measurements in bench/results.jsonl:
   with `--residual-runs`);
 - the learning rate of G and the moving average of its weights: `ablation_g_lr_ema` (the latest `v1_ema_study.py`
   record of each run named with `--ema-runs`: the raw G and its averages at several β, read by both readers);
+- long hair asked to turn black (chapter 02, "What the oracle does not see"): `long_hair` holds, for each run named
+  with `--long-hair-runs`, its latest `v1_ablation.py` record's settings, iterations, oracle scores and pixel scores;
 - the background swap, counted now on the zoo entries `v1-toyfaces-direct` and `v1-toyfaces` (400 held-out faces,
   seed 999, Male flipped; rows: the source's background, columns: what the oracle reads).
 
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7 r8 \
-        s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4
+        s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4 \
+        --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5
 """
 import argparse
 import json
@@ -36,6 +39,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--residual-runs", nargs="*", default=[])
     p.add_argument("--ema-runs", nargs="*", default=[])
+    p.add_argument("--long-hair-runs", nargs="*", default=[])
     args = p.parse_args()
     sys.path.insert(0, str(ROOT))
     rows = [json.loads(l) for l in (ROOT / "bench" / "results.jsonl").read_text().splitlines() if l.strip()]
@@ -51,8 +55,13 @@ def main() -> None:
     for run in args.ema_runs:
         r = [r for r in rows if r.get("bench") == "v1_ema" and r["run"] == run][-1]
         ema[run] = {k: r[k] for k in ("seed", "g_lr", "steps", "by_beta")}
+    long_hair = {}
+    for run in args.long_hair_runs:
+        r = [r for r in rows if r.get("bench") == "v1_ablation" and r["run"] == run and "pixels" in r][-1]
+        long_hair[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
+                          "preservation": r["oracle"]["preservation"], "pixels": r["pixels"]}
     rec = {**demo, "ablation_1000_iterations": old["ablation_1000_iterations"], "ablation_residual": abl,
-           "ablation_g_lr_ema": ema,
+           "ablation_g_lr_ema": ema, **({"long_hair": long_hair} if long_hair else {}),
            "background_swap": swap_matrix("v1-toyfaces-direct"), "background_swap_residual": swap_matrix("v1-toyfaces")}
     RECORD.write_text(json.dumps(rec, indent=1) + "\n")
     print(json.dumps({k: v for k, v in rec.items() if k not in ("references",)}, indent=1)[:3000])
