@@ -14,7 +14,7 @@ and checks its numbers against, from measurements in bench/results.jsonl:
 
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7 r8 \
         s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4 \
-        --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5
+        --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5 v1_cls2 v1_d96
 """
 import argparse
 import json
