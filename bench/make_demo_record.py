@@ -21,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from make_v2_study import latest          # the latest record of a bench and run in bench/results.jsonl
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "stargan_edu" / "assets" / "bench" / "demo.json"
 
@@ -47,17 +49,17 @@ def main() -> None:
     demo = [r for r in rows if r.get("bench") == "demo"][-1]
     abl = {}
     for run in args.residual_runs:
-        r = [r for r in rows if r.get("bench") == "v1_ablation" and r["run"] == run][-1]
+        r = latest(rows, "v1_ablation", run)
         abl[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
                     "preservation": r["oracle"]["preservation"], "reader2": [r["reader2"]["target"], r["reader2"]["preservation"]],
                     "background": r["oracle"]["per_factor"]["background"], "by_direction": r["oracle"]["by_direction"]}
     ema = {}
     for run in args.ema_runs:
-        r = [r for r in rows if r.get("bench") == "v1_ema" and r["run"] == run][-1]
+        r = latest(rows, "v1_ema", run)
         ema[run] = {k: r[k] for k in ("seed", "g_lr", "steps", "by_beta")}
     long_hair = {}
     for run in args.long_hair_runs:
-        r = [r for r in rows if r.get("bench") == "v1_ablation" and r["run"] == run and "pixels" in r][-1]
+        r = latest(rows, "v1_ablation", run)
         long_hair[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
                           "preservation": r["oracle"]["preservation"], "pixels": r["pixels"]}
     rec = {**demo, "ablation_1000_iterations": old["ablation_1000_iterations"], "ablation_residual": abl,
