@@ -8,13 +8,15 @@ and checks its numbers against, from measurements in bench/results.jsonl:
 - the learning rate of G and the moving average of its weights: `ablation_g_lr_ema` (the latest `v1_ema_study.py`
   record of each run named with `--ema-runs`: the raw G and its averages at several β, read by both readers);
 - long hair asked to turn black (chapter 02, "What the oracle does not see"): `long_hair` holds, for each run named
-  with `--long-hair-runs`, its latest `v1_ablation.py` record's settings, iterations, oracle scores and pixel scores;
+  with `--long-hair-runs`, its latest `v1_ablation.py` record's settings, iterations, oracle scores and pixel scores, and what its D reads
+  on long hair whose crown and strands differ (where the record has it: runs scored since `crown_and_strands`);
 - the background swap, counted now on the zoo entries `v1-toyfaces-direct` and `v1-toyfaces` (400 held-out faces,
   seed 999, Male flipped; rows: the source's background, columns: what the oracle reads).
 
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7 r8 \
         s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4 \
-        --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5 v1_cls2 v1_d96
+        --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5 v1_cls2 v1_d96 v1_nc2 v1_drep3 v1_cut375 v1_cut50 \
+        v1_s1 v1_cut375_s1 v1_cut50_s1
 """
 import argparse
 import json
@@ -61,7 +63,8 @@ def main() -> None:
     for run in args.long_hair_runs:
         r = latest(rows, "v1_ablation", run)
         long_hair[run] = {"settings": r["settings"], "steps": r["steps"], "target": r["oracle"]["target"],
-                          "preservation": r["oracle"]["preservation"], "pixels": r["pixels"]}
+                          "preservation": r["oracle"]["preservation"], "pixels": r["pixels"],
+                          **({"d_reading": r["d_reading"]} if "d_reading" in r else {})}
     rec = {**demo, "ablation_1000_iterations": old["ablation_1000_iterations"], "ablation_residual": abl,
            "ablation_g_lr_ema": ema, **({"long_hair": long_hair} if long_hair else {}),
            "background_swap": swap_matrix("v1-toyfaces-direct"), "background_swap_residual": swap_matrix("v1-toyfaces")}

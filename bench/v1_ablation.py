@@ -7,7 +7,9 @@ Each run folder was trained with `stargan-edu train --model v1 --data toyfaces -
 scored from its last checkpoint on the same held-out faces as `stargan-edu eval` (200 per attribute, seed 12345) by
 the shipped oracle and by the second reader (`load_oracle(name="reader2")`); one record per run is appended to
 bench/results.jsonl with the per-factor preservation and the target accuracy per attribute and direction, and the
-pixel scores against the exact translations (no reader; with chapter 02's long blond hair asked to turn black).
+pixel scores against the exact translations (no reader; with chapter 02's long blond hair asked to turn black), and
+what the run's D reads on long hair whose crown and strands differ in colour (chapter 02, `crown_and_strands`) and
+on G's black hair (long blond faces, the others).
 """
 import argparse
 import json
@@ -58,11 +60,18 @@ def score(run: Path) -> dict:
                        "by_direction": by_direction(task, o)}
         if reader == "oracle":        # no reader: the pixels against the exact translation (chapter 00), and chapter 02's long hair
             from stargan_edu.v1 import long_hair_recolour
-            lh, _ = long_hair_recolour(task.translate, o, size=cfg["image_size"])
+            lh, lh_images = long_hair_recolour(task.translate, o, size=cfg["image_size"])
             rec["pixels"] = {"change": round(m["pixel_change"], 3), "kept_error": round(m["pixel_kept_error"], 4),
                              "per_attribute_change": {a: round(s["pixel_change"], 3) for a, s in m["per_attribute"].items()},
                              "long_blond_to_black_change": round(lh["long blond hair"]["pixel change"], 3),
                              "other_to_black_change": round(lh["every other face"]["pixel change"], 3)}
+    from stargan_edu.v1 import crown_and_strands, discriminator_reading   # chapter 02: does D read the strands?
+    task.D.eval()
+    lb = lh_images["long_blond"]
+    reading = discriminator_reading(task.D, {**crown_and_strands(size=cfg["image_size"])[0],
+                                             "G: long blond to black": lh_images["fakes"][lb],
+                                             "G: other faces to black": lh_images["fakes"][~lb]})
+    rec["d_reading"] = {k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in reading.items()}
     return rec
 
 
@@ -78,7 +87,7 @@ def main() -> None:
         o, r2 = rec["oracle"], rec["reader2"]
         print(f"{rec['run']:<10} seed {rec['seed']} {json.dumps(rec['settings']):<40} target {o['target']:.3f} ({r2['target']:.3f})  "
               f"preservation {o['preservation']:.3f} ({r2['preservation']:.3f})  background {o['per_factor']['background']:.2f}  "
-              f"male {o['by_direction']['male']}  young {o['by_direction']['young']}  pixels {rec['pixels']}")
+              f"male {o['by_direction']['male']}  young {o['by_direction']['young']}  pixels {rec['pixels']}  D {rec['d_reading']}")
 
 
 if __name__ == "__main__":

@@ -175,6 +175,8 @@ class JointConfig(V1Config):
         for k in (self.c1_kind, self.c2_kind):
             if k not in ("multi", "single"):
                 raise ValueError(f"each data set's label kind must be 'multi' or 'single', got {k!r}")
+        if self.d_cutout != 0:
+            raise ValueError(f"d_cutout (chapter 02) is not implemented for the joint model, got {self.d_cutout}")
         if self.label_kind != "joint":
             raise ValueError(f"a joint model's labels are unified labels: label_kind must be 'joint', got {self.label_kind!r}")
         expected = unified_names([self.c1_names, self.c2_names], self.datasets)

@@ -9,6 +9,7 @@ import copy
 import math
 import warnings
 from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -23,8 +24,9 @@ from .toyfaces import (FACTORS, attribute_jobs, attribute_targets, attrs_from_fa
 # %% auto #0
 __all__ = ['RESIDUAL_CLAMP', 'CELEBA_ATTRS', 'HAIR_COLOURS', 'InstanceNorm2dIS', 'ResidualBlock', 'Generator', 'Discriminator',
            'd_adv_loss', 'g_adv_loss', 'gradient_penalty', 'classification_loss', 'discriminator_loss',
-           'generator_loss', 'background_swap', 'long_hair_recolour', 'V1Config', 'create_test_labels', 'V1Task',
-           'default_config', 'make_task', 'v1_steps', 'target_from_choices', 'v1_explorer']
+           'generator_loss', 'background_swap', 'long_hair_recolour', 'crown_and_strands', 'discriminator_reading',
+           'cutout', 'V1Config', 'create_test_labels', 'V1Task', 'default_config', 'make_task', 'v1_steps',
+           'target_from_choices', 'v1_explorer']
 
 # %% ../nbs/02_v1_losses.ipynb #a95b1b7c
 class InstanceNorm2dIS(nn.InstanceNorm2d):
@@ -247,6 +249,49 @@ def long_hair_recolour(translate, oracle: nn.Module, n: int = 400, seed: int = 1
               for name, m in (("long blond hair", long_blond), ("every other face", ~long_blond))}
     return scores, {"sources": src, "fakes": fake, "exact": exact, "long_blond": long_blond}
 
+# %% ../nbs/02_v1_losses.ipynb #897b00ad
+@torch.no_grad()
+def crown_and_strands(n: int = 200, seed: int = 777, size: int = 32) -> tuple[dict[str, torch.Tensor], float]:
+    """`n` long-haired Toy Faces (`seed`) drawn four ways: with black hair, with blond hair, and two mixtures that take
+    the crown (the pixels that short hair would cover) from one colour and the strands from the other. Returns the
+    images by name and the share of long hair's pixels that lie in the crown."""
+    f = sample_factors(n, seed=seed, hair_shape=1)                               # hair_shape 1 is long
+    def draw(**fixed) -> torch.Tensor:
+        return render({k: torch.full_like(v, fixed[k]) if k in fixed else v for k, v in f.items()}, size)
+    black, blond = draw(hair=0), draw(hair=1)                                    # hair 0 is black, 1 blond
+    differs = lambda a, b: (a - b).abs().amax(1, keepdim=True) > 0.05            # [n, 1, size, size]
+    crown, hair = differs(draw(hair=0, hair_shape=0), draw(hair=1, hair_shape=0)), differs(black, blond)
+    images = {"black": black, "blond": blond, "black crown, blond strands": torch.where(crown, black, blond),
+              "blond crown, black strands": torch.where(crown, blond, black)}
+    return images, ((crown & hair).sum() / hair.sum()).item()
+
+@torch.no_grad()
+def discriminator_reading(D: nn.Module, images: dict[str, torch.Tensor], label: int = 0) -> dict[str, dict[str, float]]:
+    """What StarGAN v1's `D` says of each batch of `images`: the mean $D_{src}$ (higher: more real) and the share of
+    images whose $D_{cls}$ logit for label `label` (0: Black_Hair) is positive."""
+    out = {}
+    for name, x in images.items():
+        src, cls = D(x.to(next(D.parameters()).device))
+        out[name] = {"D_src": src.mean().item(), "reads label": (cls[:, label] > 0).float().mean().item()}
+    return out
+
+# %% ../nbs/02_v1_losses.ipynb #c979148a
+def cutout(x: torch.Tensor, size: float = 0.5) -> torch.Tensor:
+    """`x` `[B, C, H, W]` with one square per image, of side `size` × the image's side (rounded) around a random
+    centre and clipped at the borders, set to 0: DiffAugment's cutout. Differentiable in `x`; the squares are drawn
+    from torch's global random stream (a resumed run continues it exactly)."""
+    if not 0 < size < 1:
+        raise ValueError(f"the cutout's side is a fraction of the image's side in (0, 1), got {size}")
+    b, _, h, w = x.shape
+    sh, sw = max(1, round(h * size)), max(1, round(w * size))
+    cy = torch.randint(0, h + 1 - sh % 2, (b, 1), device=x.device)           # the centre, as DiffAugment draws it
+    cx = torch.randint(0, w + 1 - sw % 2, (b, 1), device=x.device)
+    rows, cols = torch.arange(h, device=x.device), torch.arange(w, device=x.device)
+    in_rows = (rows >= cy - sh // 2) & (rows < cy - sh // 2 + sh)             # [B, H]
+    in_cols = (cols >= cx - sw // 2) & (cols < cx - sw // 2 + sw)             # [B, W]
+    keep = ~(in_rows[:, :, None] & in_cols[:, None, :])                       # [B, H, W]
+    return x * keep[:, None].to(x.dtype)
+
 # %% ../nbs/02_v1_losses.ipynb #aff36232
 CELEBA_ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
 HAIR_COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
@@ -263,6 +308,7 @@ class V1Config:
     g_down: int = 2                # stride-2 down-samplings in G (official 2; the Toy Faces CPU preset uses fewer)
     g_residual: bool = False       # G adds its output to its input (official False; the Toy Faces presets True)
     ema_beta: float = 0.0          # > 0: translate with a moving average of G's weights, β per G step (official: none)
+    d_cutout: float = 0.0          # > 0: D sees each image with a random square of this side cut out (`cutout`; official: 0)
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_gp: float = 10.0
@@ -290,6 +336,8 @@ class V1Config:
             raise ValueError(f"image_size must be a multiple of 4 (G down-samples twice), got {self.image_size}")
         if self.image_size % 2 ** self.d_repeat_num:
             raise ValueError(f"image_size {self.image_size} must be a multiple of 2**d_repeat_num = {2 ** self.d_repeat_num}")
+        if not 0 <= self.d_cutout < 1:
+            raise ValueError(f"d_cutout is the side of the square cut out of D's inputs, in [0, 1) (0: none), got {self.d_cutout}")
         if not 0 <= self.ema_beta < 1:
             raise ValueError(f"ema_beta must lie in [0, 1) (0: no moving average), got {self.ema_beta}")
         if not 0 <= self.num_iters_decay <= self.num_iters:
@@ -374,6 +422,12 @@ class V1Task(Task):
         if "G" in names and self.G_ema is not None:
             moving_average(self.G, self.G_ema, self.cfg.ema_beta)
 
+    def d_view(self) -> nn.Module | Callable:
+        "What the losses call as D: `D` itself, or `D` that sees its inputs through `cutout` when `cfg.d_cutout` > 0."
+        if self.cfg.d_cutout == 0:
+            return self.D
+        return lambda x: self.D(cutout(x, self.cfg.d_cutout))
+
     @staticmethod
     def d_classes(cfg: V1Config) -> int:
         "Outputs of D's classifier: one per label (chapter 03's joint model overrides this)."
@@ -396,10 +450,10 @@ class V1Task(Task):
 
     def train_step(self, batch: dict, step: int) -> dict[str, torch.Tensor]:
         "One official iteration (0-based `step`): D update, then a G update every `n_critic` iterations."
-        cfg, G, D = self.cfg, self.G, self.D
+        cfg, G, D = self.cfg, self.G, self.d_view()
         x_real, c_org = check_images(batch["image"], "V1Task.train_step", values=True), self._labels(batch["label"])
         c_trg = c_org[torch.randperm(c_org.shape[0]).to(c_org.device)]    # 1. target domains: shuffled labels
-        G.train(); D.train()
+        G.train(); self.D.train()
         g_step = (step + 1) % cfg.n_critic == 0
         # 2. the discriminator. G does not change during D's step, so on iterations with a G step one forward
         #    pass G(x, c) serves both steps (the official code computes it twice; the result is the same).

@@ -157,3 +157,22 @@ def test_exact_resume(tmp_path):
     straight, resumed = resumed_run(lambda: V1Task(cfg), faces, tmp_path, steps=8, stop=4)
     assert same_weights(straight, resumed, ("G", "D"))
     assert resumed.opts["G"].param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)   # decayed to zero
+
+
+def test_d_cutout_reaches_d_in_both_steps_and_resumes_exactly(tmp_path, monkeypatch):
+    """`d_cutout` (chapter 02): every image D sees in a training step, in D's step and G's, has a grey square cut out
+    (and no image does without it); the draws come from the checkpointed random stream, so a resumed run is exact."""
+    from dataclasses import replace
+    from stargan_edu.toyfaces import ToyFaces
+    faces = ToyFaces(16, size=32, seed=0, labels="celeba")
+    cfg = replace(V1Config.cpu(conv_dim=8, g_repeat_num=1, d_conv_dim=16, num_iters=6, num_iters_decay=6, d_cutout=0.5),
+                  label_names=list(faces.label_names), label_kind=faces.label_kind)
+    for cut in (0.5, 0.0):
+        task, seen = V1Task(replace(cfg, d_cutout=cut)), []
+        forward = task.D.forward
+        monkeypatch.setattr(task.D, "forward", lambda x: (seen.append(x.detach()), forward(x))[1])
+        task.train_step({k: torch.stack([faces[i][k] for i in range(4)]) for k in ("image", "label")}, 0)
+        grey_square = [bool(((x == 0).all(1).flatten(1).sum(1) >= 4).all()) for x in seen]   # D's step: real, fake, GP; G's step: fake
+        assert len(seen) == 4 and grey_square == [cut > 0] * 4
+    straight, resumed = resumed_run(lambda: V1Task(cfg), faces, tmp_path, steps=6, stop=3)
+    assert same_weights(straight, resumed, ("G", "D"))
