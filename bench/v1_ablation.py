@@ -64,7 +64,9 @@ def score(run: Path) -> dict:
             rec["pixels"] = {"change": round(m["pixel_change"], 3), "kept_error": round(m["pixel_kept_error"], 4),
                              "per_attribute_change": {a: round(s["pixel_change"], 3) for a, s in m["per_attribute"].items()},
                              "long_blond_to_black_change": round(lh["long blond hair"]["pixel change"], 3),
-                             "other_to_black_change": round(lh["every other face"]["pixel change"], 3)}
+                             "other_to_black_change": round(lh["every other face"]["pixel change"], 3),
+                             "long_blond_way_back": round(lh["long blond hair"]["way back"], 3),
+                             "other_way_back": round(lh["every other face"]["way back"], 3)}
     from stargan_edu.v1 import crown_and_strands, discriminator_reading   # chapter 02: does D read the strands?
     task.D.eval()
     lb = lh_images["long_blond"]

@@ -234,18 +234,21 @@ def background_swap(translate, oracle: nn.Module, n: int = 400, seed: int = 999,
 def long_hair_recolour(translate, oracle: nn.Module, n: int = 400, seed: int = 12345, size: int = 32) -> tuple[dict, dict]:
     """`translate(x, c)` asked for black hair on the faces of `n` held-out Toy Faces (`seed`) that are not black-haired,
     split into the long-blond ones and the others. Scores per group: `n`, how often `oracle` reads black hair, the
-    pixel change made (chapter 00's `pixel_scores`) and the blurred ideal's; and the images (`sources`, `fakes`,
+    pixel change made (chapter 00's `pixel_scores`) and the blurred ideal's, and the pixel change of the way back
+    (`translate` asked to turn the exact translation back into its source); and the images (`sources`, `fakes`,
     `exact`) with the mask `long_blond`."""
     f = sample_factors(n, seed=seed)
     job = attribute_jobs(f)[0]                                           # Black_Hair
     idx = job.keep.nonzero().flatten()
     src, exact = render(f, size)[idx], render(subset_factors(job.target, idx), size)
     fake = translate_in_batches(translate, src, job.labels[idx])
+    back = translate_in_batches(translate, exact, attrs_from_factors(subset_factors(f, idx)).float())
     long_blond = (f["hair_shape"][idx] == 1) & (f["hair"][idx] == 1)    # hair_shape 1 is long, hair 1 blond
     read_black = oracle.predict(fake)["hair"].cpu() == 0
     scores = {name: {"n": int(m.sum()), "oracle reads black": read_black[m].float().mean().item(),
                      "pixel change": pixel_scores(fake[m], src[m], exact[m])["pixel_change"],
-                     "blurred ideal": pixel_scores(box_blur(exact[m], 3), src[m], exact[m])["pixel_change"]}
+                     "blurred ideal": pixel_scores(box_blur(exact[m], 3), src[m], exact[m])["pixel_change"],
+                     "way back": pixel_scores(back[m], exact[m], src[m])["pixel_change"]}
               for name, m in (("long blond hair", long_blond), ("every other face", ~long_blond))}
     return scores, {"sources": src, "fakes": fake, "exact": exact, "long_blond": long_blond}
 
