@@ -16,7 +16,7 @@ and checks its numbers against, from measurements in bench/results.jsonl:
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/make_demo_record.py --residual-runs r1 r3 r4 r5 r7 r8 \
         s0_glr1e-4 s0_glr2e-4 --ema-runs demo_glr2e-4 s0_glr1e-4 s0_glr2e-4 s1_glr2e-4 s0_glr3e-4 \
         --long-hair-runs bench_demo v1_4000 v1_rec10 v1_rep5 v1_cls2 v1_d96 v1_nc2 v1_drep3 v1_cut375 v1_cut50 \
-        v1_s1 v1_cut375_s1 v1_cut50_s1 v1_rec5 v1_rec2
+        v1_s1 v1_cut375_s1 v1_cut50_s1 v1_rec5 v1_rec2 v1_cls05 v1_cls025
 """
 import argparse
 import json
