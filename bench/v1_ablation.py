@@ -59,7 +59,7 @@ def score(run: Path) -> dict:
                        "per_attribute_target": {a: round(s["target_accuracy"], 3) for a, s in m["per_attribute"].items()},
                        "by_direction": by_direction(task, o)}
         if reader == "oracle":        # no reader: the pixels against the exact translation (chapter 00), and chapter 02's long hair
-            from stargan_edu.v1 import long_hair_recolour
+            from stargan_edu.v1 import crown_and_strands, discriminator_reading, long_hair_recolour
             lh, lh_images = long_hair_recolour(task.translate, o, size=cfg["image_size"])
             rec["pixels"] = {"change": round(m["pixel_change"], 3), "kept_error": round(m["pixel_kept_error"], 4),
                              "per_attribute_change": {a: round(s["pixel_change"], 3) for a, s in m["per_attribute"].items()},
@@ -67,13 +67,11 @@ def score(run: Path) -> dict:
                              "other_to_black_change": round(lh["every other face"]["pixel change"], 3),
                              "long_blond_way_back": round(lh["long blond hair"]["way back"], 3),
                              "other_way_back": round(lh["every other face"]["way back"], 3)}
-    from stargan_edu.v1 import crown_and_strands, discriminator_reading   # chapter 02: does D read the strands?
-    task.D.eval()
-    lb = lh_images["long_blond"]
-    reading = discriminator_reading(task.D, {**crown_and_strands(size=cfg["image_size"])[0],
-                                             "G: long blond to black": lh_images["fakes"][lb],
-                                             "G: other faces to black": lh_images["fakes"][~lb]})
-    rec["d_reading"] = {k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in reading.items()}
+            lb = lh_images["long_blond"]                                 # chapter 02: does D read the strands?
+            reading = discriminator_reading(task.D.eval(), {**crown_and_strands(size=cfg["image_size"])[0],
+                                                            "G: long blond to black": lh_images["fakes"][lb],
+                                                            "G: other faces to black": lh_images["fakes"][~lb]})
+            rec["d_reading"] = {k: {kk: round(vv, 3) for kk, vv in v.items()} for k, v in reading.items()}
     return rec
 
 

@@ -31,10 +31,11 @@ __all__ = ['ATTRS', 'EXPRESSIONS', 'HAIR_COLORS', 'RENDERER_VERSION', 'FACTORS',
            'labels_from_factors', 'attribute_targets', 'attribute_edit_grid', 'ToyFaces', 'write_celeba_layout',
            'write_folder_layout', 'resize_images', 'Oracle', 'oracle_loss', 'box_blur', 'degrade', 'train_oracle',
            'evaluate_oracle', 'oracle_asset_path', 'user_cache_dir', 'save_oracle', 'read_oracle', 'load_oracle',
-           'factor_agreement', 'score_translation', 'ScoringJob', 'translate_in_batches', 'pixel_scores', 'score_jobs',
-           'summarise_jobs', 'scorecard', 'evaluate_jobs', 'attribute_jobs', 'expression_jobs', 'hair_level',
-           'hair_jobs', 'evaluate_attribute_translation', 'evaluate_expression_translation',
-           'evaluate_hair_translation', 'label_scorecard', 'face_with', 'describe_face', 'factor_explorer']
+           'factor_agreement', 'score_translation', 'ScoringJob', 'translate_in_batches', 'changed_region',
+           'pixel_scores', 'score_jobs', 'summarise_jobs', 'scorecard', 'evaluate_jobs', 'attribute_jobs',
+           'expression_jobs', 'hair_level', 'hair_jobs', 'evaluate_attribute_translation',
+           'evaluate_expression_translation', 'evaluate_hair_translation', 'label_scorecard', 'face_with',
+           'describe_face', 'factor_explorer']
 
 # %% ../nbs/00_toyfaces.ipynb #ba685535
 ATTRS = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
@@ -683,6 +684,10 @@ def translate_in_batches(translate: Callable, images: torch.Tensor, labels: torc
             outs.append(yb.detach().float().cpu())
     return torch.cat(outs) if outs else images[:0]
 
+def changed_region(a: torch.Tensor, b: torch.Tensor, threshold: float = 0.05) -> torch.Tensor:
+    "Where images `a` and `b` `[B, 3, H, W]` differ by more than `threshold` in some channel ([-1, 1] units): bool `[B, 1, H, W]`."
+    return (a - b).abs().amax(1, keepdim=True) > threshold
+
 def pixel_scores(fakes: torch.Tensor, sources: torch.Tensor, exact: torch.Tensor, threshold: float = 0.05) -> dict[str, float]:
     """Scores no classifier reads, from the exact translations `exact` (the ideal renderer's) of `sources`. The region R
     to change holds the pixels where `exact` differs from `sources` by more than `threshold` in some channel
@@ -693,7 +698,7 @@ def pixel_scores(fakes: torch.Tensor, sources: torch.Tensor, exact: torch.Tensor
         raise ValueError(f"fakes {list(fakes.shape)}, sources {list(sources.shape)} and exact translations "
                          f"{list(exact.shape)} must have the same shape")
     fakes, sources, exact = fakes.float(), sources.float(), exact.float()
-    region = ((exact - sources).abs().amax(1, keepdim=True) > threshold).expand_as(sources)
+    region = changed_region(exact, sources, threshold).expand_as(sources)
     asked = (sources - exact).abs()[region].sum()
     change = 1 - (fakes - exact).abs()[region].sum() / asked if asked > 0 else torch.tensor(float("nan"))
     kept = (fakes - sources).abs()[~region].mean() if (~region).any() else torch.tensor(float("nan"))

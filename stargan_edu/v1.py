@@ -18,7 +18,7 @@ from torch import nn
 from .core import show_grid, check_images, check_labels
 from .engine import LinearDecay, Task, moving_average, preset_config, split_config   # the lr schedule and the weight average (appendix 12)
 from .cyclegan import reconstruction_loss   # chapter 01's cycle-consistency loss: the same L1
-from .toyfaces import (FACTORS, attribute_jobs, attribute_targets, attrs_from_factors, box_blur, label_scorecard,
+from .toyfaces import (FACTORS, attribute_jobs, attribute_targets, attrs_from_factors, box_blur, changed_region, label_scorecard,
     pixel_scores, render, sample_factors, subset_factors, translate_in_batches)
 
 # %% auto #0
@@ -262,8 +262,8 @@ def crown_and_strands(n: int = 200, seed: int = 777, size: int = 32) -> tuple[di
     def draw(**fixed) -> torch.Tensor:
         return render({k: torch.full_like(v, fixed[k]) if k in fixed else v for k, v in f.items()}, size)
     black, blond = draw(hair=0), draw(hair=1)                                    # hair 0 is black, 1 blond
-    differs = lambda a, b: (a - b).abs().amax(1, keepdim=True) > 0.05            # [n, 1, size, size]
-    crown, hair = differs(draw(hair=0, hair_shape=0), draw(hair=1, hair_shape=0)), differs(black, blond)
+    crown = changed_region(draw(hair=0, hair_shape=0), draw(hair=1, hair_shape=0))   # chapter 00: [n, 1, size, size]
+    hair = changed_region(black, blond)
     images = {"black": black, "blond": blond, "black crown, blond strands": torch.where(crown, black, blond),
               "blond crown, black strands": torch.where(crown, blond, black)}
     return images, ((crown & hair).sum() / hair.sum()).item()
