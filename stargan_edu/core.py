@@ -5,19 +5,23 @@
 # %% ../nbs/10_core.ipynb #74e959db
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 import pickle
 import random
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['get_device', 'seed_everything', 'in_test', 'pil_to_tensor', 'to_uint8', 'tensor_to_pil', 'check_images',
-           'check_labels', 'load_weights', 'image_grid', 'save_grid', 'show_grid', 'diagram']
+__all__ = ['get_device', 'seed_everything', 'in_test', 'pil_to_tensor', 'to_uint8', 'tensor_to_pil', 'value_checks',
+           'checking_values', 'check_images', 'check_labels', 'load_weights', 'image_grid', 'save_grid', 'show_grid',
+           'diagram']
 
 # %% ../nbs/10_core.ipynb #64fddfa9
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -77,11 +81,26 @@ def tensor_to_pil(x: torch.Tensor) -> Image.Image:
     return Image.fromarray(to_uint8(x))
 
 # %% ../nbs/10_core.ipynb #627bee23
+_VALUE_CHECKS = contextvars.ContextVar("stargan_edu_value_checks", default=True)
+
+@contextmanager
+def value_checks(on: bool) -> Iterator[None]:
+    "Turn the checks that read tensor values back to the host (they cost a device sync each) on or off inside the block."
+    token = _VALUE_CHECKS.set(bool(on))
+    try:
+        yield
+    finally:
+        _VALUE_CHECKS.reset(token)
+
+def checking_values() -> bool:
+    "Whether value checks are on here (they are, outside a `value_checks(False)` block)."
+    return _VALUE_CHECKS.get()
+
 def check_images(x: torch.Tensor, who: str = "images", size: int | None = None, values: bool = False,
                  tol: float = 0.25) -> torch.Tensor:
     """Raise a clear error unless `x` is a float batch of RGB images `[B, 3, H, W]` (`size`: H = W = `size`).
     `values=True` also checks the values are finite and in [-1, 1] (± `tol`); that costs one device sync, so use it
-    where images enter a model, not inside networks. Returns `x`."""
+    where images enter a model, not inside networks; it is skipped inside `value_checks(False)`. Returns `x`."""
     if not torch.is_tensor(x):
         raise TypeError(f"{who} expects images as a torch tensor [B, 3, H, W] in [-1, 1], got {type(x).__name__}")
     if not x.is_floating_point():
@@ -91,7 +110,7 @@ def check_images(x: torch.Tensor, who: str = "images", size: int | None = None, 
         raise ValueError(f"{who} expects images x shaped [B, 3, H, W] in [-1, 1], got {list(x.shape)}")
     if size is not None and tuple(x.shape[-2:]) != (size, size):
         raise ValueError(f"{who} expects {size}×{size} images, got {x.shape[-2]}×{x.shape[-1]}")
-    if values and x.numel():
+    if values and x.numel() and checking_values():
         lo, hi = torch.stack(torch.aminmax(x.detach())).float().tolist()
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError(f"{who} got images with NaN or infinite values: expected finite values in [-1, 1]")
@@ -103,13 +122,14 @@ def check_images(x: torch.Tensor, who: str = "images", size: int | None = None, 
 def check_labels(c: torch.Tensor, num: int, who: str = "labels", names: list[str] | None = None,
                  values: bool = True) -> torch.Tensor:
     """Raise a clear error unless `c` is a label batch `[B, num]` with values in [0, 1] (0/1 per label; values in
-    between interpolate). `names` are quoted in the message. `values=True` costs one device sync. Returns `c`."""
+    between interpolate). `names` are quoted in the message. `values=True` costs one device sync (skipped inside
+    `value_checks(False)`). Returns `c`."""
     what = f" over {list(names)}" if names is not None else ""
     if not torch.is_tensor(c):
         raise TypeError(f"{who} expects labels as a torch tensor [B, {num}]{what}, got {type(c).__name__}")
     if c.dim() != 2 or c.shape[1] != num:
         raise ValueError(f"{who} expects labels shaped [B, {num}]{what}, got {list(c.shape)}")
-    if values and c.numel():
+    if values and c.numel() and checking_values():
         lo, hi = torch.stack(torch.aminmax(c.detach().float())).tolist()
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi > 1:
             raise ValueError(f"{who} expects labels{what} with values 0 or 1 (in [0, 1]), got values in [{lo:.4g}, {hi:.4g}]")

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, IterableDataset, DataLoader, default_collate
 
-from .core import save_grid, load_weights, seed_everything
+from .core import save_grid, load_weights, seed_everything, value_checks
 
 # %% auto #0
 __all__ = ['RUN_MARKER', 'Task', 'preset_config', 'split_config', 'LinearDecay', 'moving_average', 'load_nets', 'InfiniteLoader',
@@ -704,7 +704,9 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         while step < total and not out_of_time():
             batch = _to_device(next(loader), task.device)
             if settings.channels_last: batch = channels_last(batch)
-            record = _train_step(task, batch, step, loader, saved)
+            checks = step == start_step or (step + 1) % log_every == 0 or step + 1 == total   # steps that read back anyway
+            with value_checks(checks):          # the steps in between never wait for the device (appendix 10)
+                record = _train_step(task, batch, step, loader, saved)
             n_images += _batch_size(batch)
             step += 1
             if bar is not None: bar.update(1)

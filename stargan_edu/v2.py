@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import Dataset, IterableDataset
 
-from .core import image_grid, show_grid, check_images, check_labels
+from .core import image_grid, show_grid, check_images, check_labels, checking_values
 from .engine import Task, moving_average, preset_config, split_config
 from .adain import Generator
 from .mapping import MappingNetwork
@@ -126,7 +126,8 @@ def he_init(module: nn.Module) -> None:
 
 # %% ../nbs/07_diversity_loss.ipynb #5c62c172
 class ReferencePool:
-    "Per-domain ring buffers of the last `capacity` real images; draws class-balanced target domains and two references of each."
+    """Per-domain ring buffers of the last `capacity` real images; draws class-balanced target domains and two references
+    of each. The buffers and their counters live on the images' device, so pushing and drawing never wait for it."""
     def __init__(self, num_domains: int, capacity: int = 32):
         if num_domains < 1 or capacity < 1:
             raise ValueError(f"num_domains and capacity must be positive, got {num_domains} and {capacity}")
@@ -134,38 +135,52 @@ class ReferencePool:
         self.images: torch.Tensor | None = None                   # [K, capacity, 3, H, W], allocated on the first push
         self.count = torch.zeros(num_domains, dtype=torch.long)   # filled slots per domain
         self.next = torch.zeros(num_domains, dtype=torch.long)    # next slot to overwrite per domain
+        self.all_seen = False                                     # every domain holds an image (known on the host)
 
     @torch.no_grad()
     def push(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        "Add images `x` `[N, 3, H, W]` of domains `y` `[N]` (the oldest image of a full domain is overwritten)."
+        "Add images `x` `[N, 3, H, W]` of domains `y` `[N]` in order (the oldest image of a full domain is overwritten)."
         if self.images is None:
             self.images = x.new_zeros(self.num_domains, self.capacity, *x.shape[1:])
+            self.count, self.next = self.count.to(x.device), self.next.to(x.device)
         if x.shape[1:] != self.images.shape[2:]:
             raise ValueError(f"the pool holds images shaped {list(self.images.shape[2:])}, got {list(x.shape[1:])}")
-        for xi, d in zip(x.detach(), y.tolist()):
-            if not 0 <= d < self.num_domains:
-                raise ValueError(f"domain {d} out of range for a pool of {self.num_domains} domains")
-            self.images[d, self.next[d]] = xi
-            self.next[d] = (self.next[d] + 1) % self.capacity
-            self.count[d] = min(int(self.count[d]) + 1, self.capacity)
+        y = y.to(self.images.device).long()
+        if y.numel() and checking_values() and (int(y.min()) < 0 or int(y.max()) >= self.num_domains):
+            raise ValueError(f"domain {int(y.min()) if int(y.min()) < 0 else int(y.max())} out of range for a pool of "
+                             f"{self.num_domains} domains")
+        for k in range(0, len(y), self.capacity):    # one chunk unless the batch is larger than a ring buffer
+            xk, yk = x[k:k + self.capacity].detach(), y[k:k + self.capacity]
+            onehot = F.one_hot(yk, self.num_domains)                       # [n, K]
+            rank = (onehot.cumsum(0) - 1).gather(1, yk[:, None]).squeeze(1)   # earlier images of the same domain
+            self.images[yk, (self.next[yk] + rank) % self.capacity] = xk   # distinct slots: at most `capacity` per domain
+            added = onehot.sum(0)
+            self.next = (self.next + added) % self.capacity
+            self.count = (self.count + added).clamp_max(self.capacity)
 
     def draw(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "`(x_ref, x_ref2, y_trg)`: `n` target domains, uniform over the filled domains, and two pool images of each (global RNG)."
-        seen = torch.nonzero(self.count > 0).flatten()
-        if len(seen) == 0:
-            raise ValueError("the reference pool is empty: push a batch first")
-        y = seen[torch.randint(len(seen), (n,))]
-        cnt = self.count[y].float()
-        i1, i2 = ((torch.rand(2, n) * cnt).long().clamp_max(self.count[y] - 1)).to(self.images.device)
+        if self.all_seen:                          # the usual case: no need to read the counters back
+            y = torch.randint(self.num_domains, (n,))
+        else:                                      # the first iterations: which domains has the pool seen? (a device read)
+            seen = torch.nonzero(self.count.cpu() > 0).flatten()
+            if len(seen) == 0:
+                raise ValueError("the reference pool is empty: push a batch first")
+            self.all_seen = len(seen) == self.num_domains
+            y = seen[torch.randint(len(seen), (n,))]
         yd = y.to(self.images.device)
+        cnt = self.count[yd]
+        i1, i2 = (torch.rand(2, n).to(self.images.device) * cnt.float()).long().clamp_max(cnt - 1)
         return self.images[yd, i1], self.images[yd, i2], yd
 
     def state_dict(self) -> dict:
-        return {"images": self.images, "count": self.count.clone(), "next": self.next.clone()}
+        return {"images": self.images, "count": self.count.cpu().clone(), "next": self.next.cpu().clone()}
 
     def load_state_dict(self, state: dict) -> None:
         self.images = state["images"]
-        self.count, self.next = state["count"].clone().long().cpu(), state["next"].clone().long().cpu()
+        device = self.images.device if self.images is not None else "cpu"
+        self.count, self.next = (state[k].clone().long().to(device) for k in ("count", "next"))
+        self.all_seen = False                       # found again by the next draw, without using the random generator
 
 # %% ../nbs/07_diversity_loss.ipynb #82cce7c4
 class ClassBalanced(Dataset):
