@@ -455,7 +455,7 @@ class V1Task(Task):
         "One official iteration (0-based `step`): D update, then a G update every `n_critic` iterations."
         cfg, G, D = self.cfg, self.G, self.d_view()
         x_real, c_org = check_images(batch["image"], "V1Task.train_step", values=True), self._labels(batch["label"])
-        c_trg = c_org[torch.randperm(c_org.shape[0]).to(c_org.device)]    # 1. target domains: shuffled labels
+        c_trg = c_org[torch.randperm(c_org.shape[0]).to(c_org.device, non_blocking=True)]    # 1. target domains: shuffled labels
         G.train(); self.D.train()
         g_step = (step + 1) % cfg.n_critic == 0
         # 2. the discriminator. G does not change during D's step, so on iterations with a G step one forward

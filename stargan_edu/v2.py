@@ -168,9 +168,9 @@ class ReferencePool:
                 raise ValueError("the reference pool is empty: push a batch first")
             self.all_seen = len(seen) == self.num_domains
             y = seen[torch.randint(len(seen), (n,))]
-        yd = y.to(self.images.device)
-        cnt = self.count[yd]
-        i1, i2 = (torch.rand(2, n).to(self.images.device) * cnt.float()).long().clamp_max(cnt - 1)
+        yd = y.to(self.images.device, non_blocking=True)       # drawn on the host (the same draws on every device):
+        cnt = self.count[yd]                                    # copied without waiting for the device's queue
+        i1, i2 = (torch.rand(2, n).to(self.images.device, non_blocking=True) * cnt.float()).long().clamp_max(cnt - 1)
         return self.images[yd, i1], self.images[yd, i2], yd
 
     def state_dict(self) -> dict:
@@ -414,7 +414,7 @@ class V2Task(Task, V2Translator):
         # 1. targets, references and latent codes
         self.pool.push(x_real, y_org)
         x_ref, x_ref2, y_trg = self.pool.draw(n)
-        z_trg, z_trg2 = (torch.randn(n, cfg.latent_dim).to(self.device) for _ in range(2))
+        z_trg, z_trg2 = (torch.randn(n, cfg.latent_dim).to(self.device, non_blocking=True) for _ in range(2))
         log = {}
         # 2-3. the discriminator, with a latent-guided and a reference-guided fake
         paths = (("latent", {"z_trg": z_trg}), ("ref", {"x_ref": x_ref}))[:2 if cfg.train_reference else 1]
