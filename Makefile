@@ -49,6 +49,17 @@ test: $(STAMP) $(W77)/.installed $(FIDH)/.installed
 test-alone: $(STAMP) $(W77)/.installed
 	OMP_NUM_THREADS=1 $(BIN)/python tools/run_alone.py --workers 2 --extra-path $(W77)
 
+# the same on Colab's Python (3.13, with ipywidgets 7.7.1): a separate venv built from the package's own requirements
+# (not part of make test: it adds minutes; run it when a change could depend on the Python version)
+PY313 ?= python3.13
+V313 := $(VENV)/py313
+.PHONY: test-alone-py313
+test-alone-py313:
+	@command -v $(PY313) >/dev/null || { echo "no $(PY313) on this machine: set PY313=/path/to/python3.13"; exit 1; }
+	test -x $(V313)/bin/python || $(PY313) -m venv $(V313)
+	$(V313)/bin/python -m pip install --quiet . "ipywidgets==7.7.1" "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" ipykernel build
+	OMP_NUM_THREADS=1 $(V313)/bin/python tools/run_alone.py --workers 2
+
 # the widgets in a real browser (tools/browser_test.py): JupyterLab + headless Chromium, each widget changed as a user would;
 # Playwright installed aside (never its browser download: the system's `chromium` is used), screenshots in runs/browser/
 PW := $(VENV)/playwright
