@@ -124,6 +124,9 @@ def main() -> int:
     args = ap.parse_args()
     record = {"bench": "speed", "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
               "rows": [], "skipped": []}
+    out = Path(args.out or Path(__file__).parent / "speed" / f"{platform.node()}-{datetime.now():%Y%m%d-%H%M}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save = lambda: out.write_text(json.dumps(record, indent=1) + "\n")   # after every row: a run cut short keeps its rows
     for dev_name in args.devices.split(","):
         available = {"cpu": True, "cuda": record["machine"]["cuda"], "mps": record["machine"]["mps"]}.get(dev_name, False)
         if not available:
@@ -145,11 +148,10 @@ def main() -> int:
                     row = {"config": config, "device": dev_name, "setting": setting, "error": f"{type(e).__name__}: {str(e)[:300]}"}
                 record["rows"].append(row)
                 print(json.dumps(row), flush=True)
+                save()
     if not record["machine"]["cuda"]:
         print("no CUDA GPU on this machine: the GPU rows (paper configurations, bf16, cudnn_benchmark) were not measured")
-    out = Path(args.out or Path(__file__).parent / "speed" / f"{platform.node()}-{datetime.now():%Y%m%d-%H%M}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1) + "\n")
+    save()
     print(f"written: {out}")
     return 0
 
