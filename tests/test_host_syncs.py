@@ -54,3 +54,21 @@ def test_v2_pool_knows_its_domains_without_reading_back():
     assert x_ref.device.type == "meta" and x_ref.shape == (5, 3, 2, 2) and y.shape == (5,)
     with value_checks(False):
         pool.push(torch.zeros(2, 3, 2, 2, device="meta"), torch.tensor([0, 2], device="meta"))
+
+
+def test_v2_networks_compile_without_graph_breaks_on_quiet_steps():
+    """`torch.compile` (the `compile` speed setting) traces F, E and D whole when value checks are off; with them on,
+    `pick_domain`'s range check reads values and breaks each into four graphs (the control)."""
+    import torch._dynamo as dynamo
+    task = v2.make_task(v2.default_config("cpu"))
+    x, y, z = torch.rand(4, 3, 32, 32) * 2 - 1, torch.tensor([0, 1, 2, 0]), torch.randn(4, 16)
+    try:
+        for name, net, args in [("F", task.F, (z, y)), ("E", task.E, (x, y)), ("D", task.D, (x, y))]:
+            with value_checks(False):
+                quiet = dynamo.explain(net)(*args)
+            with value_checks(True):
+                checked = dynamo.explain(net)(*args)
+            assert (quiet.graph_count, quiet.graph_break_count) == (1, 0), name
+            assert checked.graph_break_count > 0, name
+    finally:
+        dynamo.reset()                               # leave no traced code behind for other tests
