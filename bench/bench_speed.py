@@ -1,11 +1,13 @@
 """Training speed of StarGAN v1 and v2: iterations/s, images/s and peak memory per configuration, device and speed
 setting, on random data (the data loader is left out). Writes one JSON record with the machine to bench/speed/.
 
-usage: python bench/bench_speed.py [--configs v1-toyfaces,v2-toyfaces,v1-toyfaces-gpu,v2-toyfaces-gpu,v1-paper,v2-afhq] [--devices cpu,cuda]
+usage: python bench/bench_speed.py [--configs v1-toyfaces,v2-toyfaces,v1-toyfaces-gpu,v2-toyfaces-gpu,cyclegan-toyfaces,
+                                               cyclegan-toyfaces-gpu,v1-joint-toyfaces,v1-paper,v2-afhq] [--devices cpu,cuda]
                                    [--settings fp32,bf16,channels_last,compile,fused_adam,all] [--iters 40] [--warmup 10]
        python bench/bench_speed.py --table bench/speed/*.json     # the README's table from the records
 Paper configurations: StarGAN v1 CelebA (128 px, batch 16, n_critic 5), StarGAN v2 AFHQ (256 px, batch 8, 3 domains).
-Toy Faces presets: V1Config.cpu() and V2Config.cpu() (32 px); `-gpu`: their GPU presets (V1Config.gpu(), V2Config.gpu()). By default the paper configurations run on GPUs only
+Toy Faces presets: V1Config.cpu() and V2Config.cpu() (32 px); `-gpu`: their GPU presets (V1Config.gpu(), V2Config.gpu());
+CycleGAN's (cyclegan-toyfaces[-gpu]) and the joint v1 model's (v1-joint-toyfaces) on one fixed Toy Faces batch. By default the paper configurations run on GPUs only
 (on a CPU one v2 iteration at 256 px takes minutes); a device that is not there is reported and skipped.
 """
 import argparse
@@ -30,7 +32,19 @@ PAPER = {"v1-paper", "v2-afhq"}
 
 
 def make(config: str, device: torch.device):
-    "A task and a function that returns one random batch for configuration `config`."
+    "A task and a function that returns one batch for configuration `config` (random images; Toy Faces for CycleGAN and the joint model)."
+    if config.startswith(("cyclegan", "v1-joint")):   # batches whose labels split by domain or data set: real Toy Faces
+        from torch.utils.data import default_collate
+        from stargan_edu import cyclegan, mask
+        from stargan_edu.toyfaces import ToyFaces
+        mod = cyclegan if config.startswith("cyclegan") else mask
+        cfg = mod.default_config("gpu" if config.endswith("-gpu") else "cpu")
+        task = mod.make_task(cfg, device)
+        data = mask.JointToyFaces(n=256, size=cfg["image_size"]) if mod is mask else ToyFaces(n=256, size=cfg["image_size"], labels="hair")
+        data = task.training_stream(data)          # as `stargan-edu train` feeds it (CycleGAN: its two domains only)
+        items = [data[i] for i in range(cfg["batch_size"])]
+        fixed = {k: v.to(device) if torch.is_tensor(v) else v for k, v in default_collate(items).items()}
+        return task, lambda: fixed, cfg["batch_size"]
     if config.startswith("v1"):
         from stargan_edu.v1 import V1Config, V1Task
         cfg = {"v1-paper": V1Config.paper, "v1-toyfaces-gpu": V1Config.gpu}.get(config, V1Config.cpu)()

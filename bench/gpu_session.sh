@@ -37,7 +37,7 @@ for s in $STEPS; do
           --minutes $MIN --quiet --eval-n $EVAL --out "$WORK/$s"      # the GPU preset, scored on held-out faces
       for f in metrics config; do [ -f "$WORK/$s/$f.json" ] && cp "$WORK/$s/$f.json" "$OUT/${s}_$f.json"; done ;;
     speed_toyfaces)
-      step "$s" 150 $PY bench/bench_speed.py --devices "$DEVICE" --configs v1-toyfaces,v1-toyfaces-gpu,v2-toyfaces,v2-toyfaces-gpu \
+      step "$s" 150 $PY bench/bench_speed.py --devices "$DEVICE" --configs v1-toyfaces,v1-toyfaces-gpu,v2-toyfaces,v2-toyfaces-gpu,cyclegan-toyfaces-gpu,v1-joint-toyfaces \
           --settings "$SET" $ITERS --paper-on-cpu --out "$OUT/speed_toyfaces.json" ;;
     speed_paper)
       step "$s" 240 $PY bench/bench_speed.py --devices "$DEVICE" --configs ${PAPER:-v1-paper,v2-afhq} --settings "$SET" $ITERS \
