@@ -708,13 +708,12 @@ def fit(task: Task, loader: InfiniteLoader, out_dir: str | Path, steps: int | No
         while step < total and not out_of_time():
             batch = _to_device(next(loader), task.device)
             if settings.channels_last: batch = channels_last(batch)
-            checks = step == start_step or (step + 1) % log_every == 0 or step + 1 == total   # steps that read back anyway
-            with value_checks(checks):          # the steps in between never wait for the device (appendix 10)
+            log_step = (step + 1) % log_every == 0 or step + 1 == total   # this step is logged: it reads back anyway
+            with value_checks(log_step or step == start_step):   # the steps in between never wait for the device (appendix 10)
                 record = _train_step(task, batch, step, loader, saved)
             n_images += _batch_size(batch)
             step += 1
             if bar is not None: bar.update(1)
-            log_step = step % log_every == 0 or step == total
             if many and log_step: record = _mean_over_ranks(record)   # a NaN on any rank reaches every rank
             if log_step: record = {k: float(v) for k, v in record.items()}   # the one host sync of a log step
             bad = _nonfinite(record, log_step, many)
