@@ -29,10 +29,10 @@ _all_ = ["Generator", "MappingNetwork", "StyleEncoder", "Discriminator"]
 __all__ = ['TOY_HAIR', 'adv_loss', 'r1_reg', 'style_reconstruction_loss', 'diversity_sensitive_loss', 'cycle_loss',
            'compute_d_loss', 'compute_g_loss', 'he_init', 'ReferencePool', 'ClassBalanced', 'V2Config', 'frozen',
            'latent_grid', 'reference_grid', 'V2Translator', 'V2Task', 'default_config', 'make_task', 'factor_matches',
-           'distinct_per_group', 'shared_by_sources', 'evaluate_latent', 'evaluate_reference', 'evaluate_toyfaces',
-           'interpolate_styles', 'latent_view', 'interpolation_view', 'reference_view', 'pick_references',
-           'latent_explorer', 'interpolation_explorer', 'reference_picker', 'reference_grid_explorer', 'Generator',
-           'MappingNetwork', 'StyleEncoder', 'Discriminator']
+           'distinct_per_group', 'shared_by_sources', 'evaluate_latent', 'evaluate_reference',
+           'latent_scores_over_codes', 'evaluate_toyfaces', 'interpolate_styles', 'latent_view', 'interpolation_view',
+           'reference_view', 'pick_references', 'latent_explorer', 'interpolation_explorer', 'reference_picker',
+           'reference_grid_explorer', 'Generator', 'MappingNetwork', 'StyleEncoder', 'Discriminator']
 
 # %% ../nbs/07_diversity_loss.ipynb #8a2b82c1
 def adv_loss(logits: torch.Tensor, target: int) -> torch.Tensor:
@@ -555,7 +555,7 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
     `style_varies[k]` (how often factor k takes more than one value among them), `style_set_by_code[k]` (under one
     code and domain, the share of the sources whose factor k takes the most common value: how far the code alone sets
     it), `style_from_source[k]` (how often factor k keeps the source's value), `content_per_factor` (each content
-    factor's preservation) and `lpips` if `lpips_fn(a, b)` is given."""
+    factor's preservation), `target_per_code` (each code's target accuracy) and `lpips` if `lpips_fn(a, b)` is given."""
     z = torch.randn(n_z, task.cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
     src_dom = factors[domain_factor].long().cpu()
     hits, kept, distinct, varies, lp, set_by, from_src = [], [], [], {k: [] for k in style}, [], [], []
@@ -578,6 +578,7 @@ def evaluate_latent(task: V2Translator, oracle, images: torch.Tensor, factors: d
             pairs = [(a, b) for a in range(n_z) for b in range(a + 1, n_z)]
             lp.append(torch.stack([lpips_fn(outs[:, a], outs[:, b]).flatten() for a, b in pairs]).mean(0))
     res = {"target_accuracy": torch.cat(hits).float().mean().item(),
+           "target_per_code": torch.cat([h.view(-1, n_z) for h in hits]).float().mean(0).tolist(),   # grouped by source
            "content_preservation": torch.cat(kept).mean().item(),
            "content_per_factor": dict(zip(content, torch.cat(kept).mean(0).tolist())),
            "distinct_styles": torch.cat(distinct).mean().item(), "n_z": n_z,
@@ -613,12 +614,34 @@ def evaluate_reference(task: V2Translator, oracle, src_images: torch.Tensor, src
             "content_from_source": sum(fs[k] for k in content) / len(content),
             "from_reference": fr, "from_source": fs}
 
+# %% ../nbs/07_diversity_loss.ipynb #be2b088e
+def latent_scores_over_codes(task: V2Translator, oracle, images: torch.Tensor, factors: dict[str, torch.Tensor],
+                             style: Sequence[str], content: Sequence[str], tolerance: dict[str, float],
+                             domain_factor: str = "hair", n_sets: int = 10, n_z: int = 10, seed: int = 0,
+                             first: dict | None = None) -> dict:
+    """`evaluate_latent` for `n_sets` sets of `n_z` codes, set i drawn from seed `seed + i` (set 0 may be passed as
+    `first` when already computed): for `target_accuracy`, `content_preservation` and `distinct_styles`, each set's
+    score (`sets`), their `mean`, and `sd`, the standard deviation of one set's score (0 for a single set)."""
+    if n_sets < 1: raise ValueError(f"n_sets must be at least 1, got {n_sets}")
+    runs = [first if i == 0 and first is not None else
+            evaluate_latent(task, oracle, images, factors, style, content, tolerance, domain_factor, n_z, seed + i)
+            for i in range(n_sets)]
+    out = {"n_sets": n_sets, "n_z": n_z, "seeds": [seed + i for i in range(n_sets)]}
+    for key in ("target_accuracy", "content_preservation", "distinct_styles"):
+        a = torch.tensor([r[key] for r in runs], dtype=torch.float64)
+        out[key] = {"sets": a.tolist(), "mean": a.mean().item(), "sd": a.std().item() if n_sets > 1 else 0.0}
+    return out
+
+
 # %% ../nbs/07_diversity_loss.ipynb #520c5d1c
-def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int = 30, n_z: int = 10, seed: int = 12345) -> dict:
+def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int = 30, n_z: int = 10, seed: int = 12345,
+                      code_sets: int = 10) -> dict:
     """Oracle scores of a StarGAN v2 trained on Toy Faces hair colours, on `n` fresh sources (and `n_ref` references):
     the scorecard fields of latent-guided synthesis, `oracle_target_accuracy`, `oracle_preservation` and
     `preservation_per_factor` (the content factors: the style is drawn), with the ideal renderer's under `references`;
-    `oracle_distinct_styles`, `oracle_reference_target_accuracy`, `oracle_style_from_reference`, `oracle_content_from_source`."""
+    `oracle_distinct_styles`, `oracle_reference_target_accuracy`, `oracle_style_from_reference`, `oracle_content_from_source`;
+    under `latent_over_codes`, the latent-guided scores of `code_sets` sets of `n_z` codes (`latent_scores_over_codes`,
+    the first set being the one scored above)."""
     from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, PRESERVATION_TOLERANCE, ScoringJob, load_oracle, render,
                                       sample_factors, score_jobs, scorecard, subset_factors)
     if list(task.cfg.label_names) != list(HAIR_COLORS):
@@ -640,7 +663,9 @@ def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int 
             "oracle_distinct_styles": lat["distinct_styles"], "oracle_reference_target_accuracy": rf["target_accuracy"],
             "oracle_style_from_reference": rf["style_from_reference"], "oracle_content_from_source": rf["content_from_source"],
             "references": scorecard(score_jobs(None, oracle, src, x[:n], ideal_jobs))["references"],
-            "latent": lat, "reference": rf}
+            "latent": lat, "reference": rf,
+            "latent_over_codes": latent_scores_over_codes(task, oracle, x[:n], src, style, content, PRESERVATION_TOLERANCE,
+                                                          n_sets=code_sets, n_z=n_z, seed=seed, first=lat)}
 
 # %% ../nbs/07_diversity_loss.ipynb #3d9c2004
 def interpolate_styles(s1: torch.Tensor, s2: torch.Tensor, n: int = 6) -> torch.Tensor:
