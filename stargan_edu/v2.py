@@ -641,7 +641,8 @@ def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int 
     `preservation_per_factor` (the content factors: the style is drawn), with the ideal renderer's under `references`;
     `oracle_distinct_styles`, `oracle_reference_target_accuracy`, `oracle_style_from_reference`, `oracle_content_from_source`;
     under `latent_over_codes`, the latent-guided scores of `code_sets` sets of `n_z` codes (`latent_scores_over_codes`,
-    the first set being the one scored above)."""
+    the first set being the one scored above), and their means as `oracle_target_accuracy_over_codes`,
+    `oracle_preservation_over_codes` and `oracle_distinct_styles_over_codes`."""
     from stargan_edu.toyfaces import (FACTORS, HAIR_COLORS, PRESERVATION_TOLERANCE, ScoringJob, load_oracle, render,
                                       sample_factors, score_jobs, scorecard, subset_factors)
     if list(task.cfg.label_names) != list(HAIR_COLORS):
@@ -658,14 +659,17 @@ def evaluate_toyfaces(task: V2Translator, oracle=None, n: int = 200, n_ref: int 
     ideal_jobs = [ScoringJob(f"→{d}", src["hair"] != j, F.one_hot(torch.full((n,), j), len(HAIR_COLORS)).float(),
                              {**src, "hair": torch.full_like(src["hair"], j)}, ["hair"], kept=content)
                   for j, d in enumerate(HAIR_COLORS)]          # the same sources and domains, drawn exactly (and blurred)
+    over = latent_scores_over_codes(task, oracle, x[:n], src, style, content, PRESERVATION_TOLERANCE, n_sets=code_sets,
+                                    n_z=n_z, seed=seed, first=lat)
     return {"oracle_target_accuracy": lat["target_accuracy"], "oracle_preservation": lat["content_preservation"],
             "preservation_per_factor": lat["content_per_factor"],
             "oracle_distinct_styles": lat["distinct_styles"], "oracle_reference_target_accuracy": rf["target_accuracy"],
             "oracle_style_from_reference": rf["style_from_reference"], "oracle_content_from_source": rf["content_from_source"],
             "references": scorecard(score_jobs(None, oracle, src, x[:n], ideal_jobs))["references"],
-            "latent": lat, "reference": rf,
-            "latent_over_codes": latent_scores_over_codes(task, oracle, x[:n], src, style, content, PRESERVATION_TOLERANCE,
-                                                          n_sets=code_sets, n_z=n_z, seed=seed, first=lat)}
+            "oracle_target_accuracy_over_codes": over["target_accuracy"]["mean"],
+            "oracle_preservation_over_codes": over["content_preservation"]["mean"],
+            "oracle_distinct_styles_over_codes": over["distinct_styles"]["mean"],
+            "latent": lat, "reference": rf, "latent_over_codes": over}
 
 # %% ../nbs/07_diversity_loss.ipynb #3d9c2004
 def interpolate_styles(s1: torch.Tensor, s2: torch.Tensor, n: int = 6) -> torch.Tensor:
