@@ -588,7 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto (gpu on a GPU, else cpu), cpu (fast, Toy Faces), gpu (a larger batch) or paper (the official "
                         "settings; for v2 paper_afhq or paper_celebahq)")
     t.add_argument("--size", type=_count(1), default=None, help="image size in pixels (default: the preset's)")
-    t.add_argument("--steps", type=_count(1), default=None, help="total training iterations (default: the preset's)")
+    t.add_argument("--steps", type=_count(1), default=None, help="total training iterations (default: the preset's); the "
+                   "schedules tied to them stretch with them (v1's learning-rate decay, v2's ds_iter): --set keeps one fixed")
     t.add_argument("--minutes", type=_positive, default=None, help="stop after this many minutes of training")
     t.add_argument("--batch", type=_count(1), default=None,
                    help="batch size (default: the preset's); under torchrun each process's, the global batch being N times it")
