@@ -2,8 +2,8 @@
 
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/v2_ablation.py RUN [RUN ...] [--note TEXT]
 
-RUN is a run folder or a model-zoo entry (e.g. `v2-toyfaces`). Each run folder was trained with `stargan-edu train --model v2 --data toyfaces --labels hair --out <run>
-[--set k=v ...]`; its `config.json` says which settings differ from the CPU preset of this checkout. Every run is
+RUN is a run folder or a model-zoo entry (e.g. `v2-toyfaces`). Each run folder was trained with `stargan-edu train
+--model v2 --data toyfaces --labels hair --out <run> [--set k=v ...]`; its `config.json` says which settings differ from the CPU preset of this checkout. Every run is
 scored from its last checkpoint on the faces of the zoo records (100 sources, 30 references, 10 latent codes,
 seed 12345) by the shipped oracle; one record per run is appended to bench/results.jsonl with the latent-guided
 scores (target, content kept, distinct styles, which style factors vary with z, how far one code sets each of
