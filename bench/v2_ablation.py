@@ -3,13 +3,14 @@
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python bench/v2_ablation.py RUN [RUN ...] [--note TEXT]
 
 RUN is a run folder or a model-zoo entry (e.g. `v2-toyfaces`). Each run folder was trained with `stargan-edu train
---model v2 --data toyfaces --labels hair --out <run> [--set k=v ...]`; its `config.json` says which settings differ from the CPU preset of this checkout. Every run is
-scored from its last checkpoint on the faces of the zoo records (100 sources, 30 references, 10 latent codes,
-seed 12345) by the shipped oracle; one record per run is appended to bench/results.jsonl with the latent-guided
-scores (target, content kept, distinct styles, which style factors vary with z, how far one code sets each of
-them across sources, how often they stay the source's) and the reference-guided ones (which
-factors come from the reference and which from the source), and the latent-guided scores' mean and spread over
-`--code-sets` sets of 10 codes (seeds 12345, 12346, ...; chapter 07, "How precise is a score from ten codes?").
+--model v2 --data toyfaces --labels hair --out <run> [--set k=v ...]`; its `config.json` says which settings differ
+from the CPU preset of this checkout. Every run is scored from its last checkpoint on the faces of the zoo records
+(100 sources, 30 references, 10 latent codes, seed 12345) by the shipped oracle; one record per run is appended to
+bench/results.jsonl with the latent-guided scores (target, content kept, distinct styles, which style factors vary
+with z, how far one code sets each of them across sources, how often they stay the source's, each code's target
+accuracy), the reference-guided ones (which factors come from the reference and which from the source), and the
+latent-guided scores' mean and spread over `--code-sets` sets of 10 codes (seeds 12345, 12346, ...; chapter 07,
+"How precise is a score from ten codes?").
 """
 import argparse
 import json
